@@ -1,0 +1,1 @@
+"""How Handoff talks to each platform: verification, normalization and (later) actions."""

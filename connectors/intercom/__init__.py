@@ -1,0 +1,1 @@
+"""Intercom: webhook (notification) verification and normalization."""

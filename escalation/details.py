@@ -1,0 +1,179 @@
+"""Required details: which of a sub agent's `collect` items the user has given, and their values.
+
+Typed details (`order_number`, `email`, `phone`, `pattern`) are found anywhere in the
+user's messages; the latest value wins, so a correction counts. A `text` detail counts
+when the user answers a bot message that asks for it by meaning (its name and `ask`
+words), or, for a reason-like detail ("Why would you like to return it?"), when the
+user volunteers one ("…, they are too small", "because the strap broke").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from escalation.case import Message, Role
+from escalation.policy_model import CollectItem, DetailKind, SubAgent
+from escalation.text import clauses, content_words, stem, words
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+ORDER_NUMBER = re.compile(r"(?<![\w@.-])(?=[A-Za-z0-9-]*(?:\d[A-Za-z-]*){4})[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*(?![\w@-])")
+PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d\s().-]{5,}\d(?!\w)")
+_ASKING = re.compile(
+    r"\?|\b(?:please|tell me|give me|provide|enter|send|share|describe|confirm|type|"
+    r"por favor|s'il vous plait|bitte|per favore|alstublieft|graag)\b"
+)
+_REASON_NAME = re.compile(r"reason|why|cause|problem|issue|descri|complaint|motivo|raison|grund")
+_CAUSAL = re.compile(
+    r"\b(?:because|since|due to|as it|as they|cause|coz|bc|porque|pois|parce que|car|weil|da|"
+    r"perche|poiche|omdat|want)\b\s*(.+)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class DetailState:
+    """What the conversation holds of a sub agent's required details."""
+
+    collected: dict[str, str]
+    missing: tuple[str, ...]
+    asked: bool
+    """Whether the bot asked for any of the sub agent's details (the workflow started)."""
+
+
+def collect_details(agent: SubAgent, messages: Sequence[Message]) -> DetailState:
+    """Walk the episode oldest first and record every detail the user gave."""
+    collected: dict[str, str] = {}
+    asked_now: set[str] = set()
+    asked_ever = False
+    for message in messages:
+        if message.role is Role.BOT:
+            asked_now = details_asked(message.text, agent.collect)
+            asked_ever = asked_ever or bool(asked_now)
+        elif message.role is Role.USER:
+            collected.update(_found_in_user_message(message.text, agent.collect, asked_now))
+            asked_now = set()
+    missing = tuple(item.name for item in agent.collect if item.name not in collected)
+    ordered = {item.name: collected[item.name] for item in agent.collect if item.name in collected}
+    return DetailState(collected=ordered, missing=missing, asked=asked_ever)
+
+
+def details_asked(bot_text: str, items: Sequence[CollectItem]) -> set[str]:
+    """The details a bot message asks for, judged by meaning rather than exact wording."""
+    if not _ASKING.search(bot_text.lower()):
+        return set()
+    said = {stem(w) for w in words(bot_text)}
+    scores = {item.name: _ask_score(item, said, bot_text) for item in items}
+    best = max(scores.values(), default=0.0)
+    if best < 1.0:
+        return set()
+    return {name for name, score in scores.items() if score >= best / 2}
+
+
+def _ask_score(item: CollectItem, said: set[str], bot_text: str) -> float:
+    name_stems, ask_stems = _keys(item)
+    name_part = len(name_stems & said) / len(name_stems) if name_stems else 0.0
+    ask_part = len(ask_stems & said) / len(ask_stems) if ask_stems else 0.0
+    why = 1.0 if _is_reason(item) and re.search(r"\bwhy\b|\breason\b", bot_text, re.I) else 0.0
+    return 2 * name_part + ask_part + why
+
+
+@cache
+def _keys(item: CollectItem) -> tuple[frozenset[str], frozenset[str]]:
+    name_stems = frozenset(stem(w) for w in words(item.name.replace("_", " ")))
+    ask_stems = frozenset(stem(w) for w in content_words(item.ask or "", "en"))
+    return name_stems, ask_stems
+
+
+def _is_reason(item: CollectItem) -> bool:
+    ask = (item.ask or "").strip().lower()
+    return bool(_REASON_NAME.search(item.name.lower())) or ask.startswith("why")
+
+
+def _found_in_user_message(
+    text: str, items: Sequence[CollectItem], asked: set[str]
+) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for item in items:
+        value = _typed_value(item, text) if item.kind is not DetailKind.TEXT else None
+        if item.kind is DetailKind.TEXT:
+            value = _text_value(item, text, answering=item.name in asked, items=items)
+        if value:
+            found[item.name] = value
+    return found
+
+
+def _typed_value(item: CollectItem, text: str) -> str | None:
+    if item.pattern:
+        return _last_match(re.compile(item.pattern), text)
+    if item.kind is DetailKind.EMAIL:
+        return _last_match(EMAIL, text)
+    if item.kind is DetailKind.PHONE:
+        return _phone(text)
+    if item.kind is DetailKind.ORDER_NUMBER:
+        return _last_match(ORDER_NUMBER, EMAIL.sub(" ", text))
+    return None
+
+
+def _last_match(pattern: re.Pattern[str], text: str) -> str | None:
+    matches = list(pattern.finditer(text))
+    return matches[-1].group(0) if matches else None
+
+
+def _phone(text: str) -> str | None:
+    for match in reversed(list(PHONE.finditer(EMAIL.sub(" ", text)))):
+        digits = sum(ch.isdigit() for ch in match.group(0))
+        if 7 <= digits <= 15:
+            return match.group(0).strip()
+    return None
+
+
+def _text_value(
+    item: CollectItem, text: str, *, answering: bool, items: Sequence[CollectItem]
+) -> str | None:
+    if answering:
+        return text.strip() if _substantive(text) else None
+    if _is_reason(item):
+        return volunteered_reason(text, items)
+    return None
+
+
+def _substantive(text: str) -> bool:
+    """A real answer: some words, not just a question back or a refusal."""
+    stripped = text.strip()
+    if not words(stripped) or stripped.endswith("?"):
+        return False
+    return not re.fullmatch(r"\W*(?:no|nope|idk|i don'?t know|not sure|why\W*)\W*", stripped, re.I)
+
+
+def volunteered_reason(text: str, items: Sequence[CollectItem]) -> str | None:
+    """A reason the user gave unasked: after "because"-like words, or in its own clause."""
+    causal = _CAUSAL.search(text)
+    if causal and len(words(causal.group(1))) >= 2:
+        return causal.group(1).strip(" .!")
+    parts = [p for c in clauses(text) for p in re.split(r",\s*", c) if p.strip()]
+    for part in parts[1:]:
+        if _reason_like_clause(part, items):
+            return part.strip(" .!")
+    return None
+
+
+_REQUEST_CLAUSE = re.compile(
+    r"\b(?:i|we)(?:'d|\s+would)?\s+(?:really\s+)?(?:want|like|need|wish|have)\s+to\b|"
+    r"^\W*(?:hi|hello|hey|good\s+\w+)\b|\b(?:can|could|may)\s+i\b|\bplease\b",
+    re.IGNORECASE,
+)
+
+
+def _reason_like_clause(part: str, items: Sequence[CollectItem]) -> bool:
+    if part.rstrip().endswith("?") or EMAIL.search(part) or _REQUEST_CLAUSE.search(part):
+        return False
+    if any(item.pattern and re.search(item.pattern, part) for item in items):
+        return False
+    if ORDER_NUMBER.search(part) and len(words(part)) <= 4:
+        return False
+    return len(content_words(part, "en")) >= 2 and not re.match(
+        r"\W*(?:my|the)\s+(?:e-?mail|order|phone|number)\b", part, re.I
+    )

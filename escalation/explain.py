@@ -1,0 +1,54 @@
+"""The one-sentence `reason` of every decision, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from escalation.decision import Signal, Status
+from escalation.signals import Evidence
+
+WITH_TEAM = "A human teammate has already replied, so the conversation is with the team."
+NOTHING = "No confirmed escalation signal: the user did not ask for a human and the bot did not hand off."
+
+_BOT_FAMILIES = {
+    "bot_escalated": "The bot said it handed the conversation over to the team",
+    "bot_later": "The bot said it will check, confirm or follow up later, which needs the team",
+    "bot_contact": "The bot said someone will contact the user, or that it will contact someone",
+    "bot_lacks": "The bot said it lacks the understanding, information, access or capability to help",
+}
+
+
+def reason(
+    signal: Signal, evidence: Evidence, status: Status, sub_agent: str | None, missing: Sequence[str]
+) -> str:
+    """Why the decision is `escalate` or `pending`, in one sentence."""
+    cause = _cause(signal, evidence, sub_agent)
+    if status is Status.PENDING:
+        return f"{cause}, but the {sub_agent} workflow still needs: {', '.join(missing)}."
+    return f"{cause}."
+
+
+def narrowed(topics: Sequence[str], topic: str | None) -> str:
+    """Why a conversation outside the workspace's narrowed topics is not escalated."""
+    about = f"is about '{topic}'" if topic else "has no recognised topic"
+    return f"Escalation is limited to {', '.join(topics)} and this conversation {about}."
+
+
+def _cause(signal: Signal, evidence: Evidence, sub_agent: str | None) -> str:
+    family = evidence.family
+    if signal is Signal.USER_REQUEST:
+        if family == "user_accept":
+            return "The user accepted the bot's offer of a human"
+        return "The user asked for a human"
+    if signal is Signal.BOT_HANDOFF:
+        if family.startswith("handoff_message:"):
+            return f"The bot sent the {family.split(':', 1)[1]} sub agent's handoff message"
+        return _BOT_FAMILIES.get(family, "The bot said it handed off")
+    if signal is Signal.RULE:
+        return f"The conversation is about '{family}', a topic that always goes to a human"
+    if signal is Signal.OUT_OF_SCOPE:
+        kind, _, detail = family.partition(":")
+        if kind == "topic":
+            return f"The conversation is about '{detail}', which is outside the workspace's scope"
+        return f"The request is outside the workspace's scope ({detail})"
+    return f"The user asked for the {sub_agent} workflow"

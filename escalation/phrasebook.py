@@ -1,0 +1,219 @@
+"""Phrase families as data: `escalation/phrases/<language>.yaml` compiled into one matcher.
+
+Each family (say `user_request`) becomes one regular expression whose alternatives are
+named by language, so a single search finds a hit and tells which language's guards
+apply to it. Guards cancel a hit: a negation just before it ("I don't need a human"), a
+hypothetical in its clause ("if that fails I can transfer you"), and so on — see the
+header of `phrases/en.yaml`. A workspace's own phrases (`escalation.phrases`) join the
+families as the pseudo-language `workspace`, guarded by English rules and the message's
+own language.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+
+from escalation.lexicon_loader import load_phrase_file
+from escalation.policy_model import PhraseRules
+from escalation.text import LANGUAGES, compile_phrase, fold
+
+FAMILIES = (
+    "user_request",
+    "user_withdraw",
+    "user_accept",
+    "user_decline",
+    "bot_offer",
+    "bot_escalated",
+    "bot_later",
+    "bot_contact",
+    "bot_lacks",
+)
+GUARDS = ("negation", "hypothetical", "not_request", "alternative", "clarify")
+_TERM = re.compile(r"\{(\w+)\}")
+_CLAUSE_END = re.compile(r"[.!?;]+(?:\s|$)|\n|\s[-–—]\s|\.\.\.|\bbut\b")
+WORKSPACE = "workspace"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One phrase-family match in a folded message, after guards."""
+
+    family: str
+    language: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class _LanguageTable:
+    families: dict[str, list[str]]
+    guards: dict[str, re.Pattern[str] | None]
+    smalltalk: re.Pattern[str] | None
+
+
+@dataclass(frozen=True)
+class PhraseBook:
+    """Compiled phrase families for every covered language plus a workspace's own phrases."""
+
+    families: dict[str, re.Pattern[str]]
+    guards: dict[str, dict[str, re.Pattern[str] | None]]
+    smalltalk: re.Pattern[str]
+    ignore: tuple[re.Pattern[str], ...] = ()
+
+    def find(self, family: str, folded: str, *, guards: Iterable[str] = ()) -> list[Hit]:
+        """Hits of one family in folded text that no requested guard cancels."""
+        pattern = self.families.get(family)
+        if pattern is None:
+            return []
+        wanted = tuple(guards)
+        hits = []
+        for match in pattern.finditer(folded):
+            hit = Hit(family, _language_of(match), match.start(), match.end())
+            if not self._ignored(hit, folded) and not self._cancelled(hit, folded, wanted):
+                hits.append(hit)
+        return hits
+
+    def guard_matches(self, guard: str, language: str, text: str) -> bool:
+        """Whether a guard of the hit's language (English for workspace phrases) matches."""
+        languages = ("en",) if language == WORKSPACE else (language, "en")
+        return any(_search(self.guards.get(lang, {}).get(guard), text) for lang in languages)
+
+    def is_smalltalk(self, folded: str) -> bool:
+        """Whether a whole message is a greeting, thanks, goodbye or similar glue."""
+        return self.smalltalk.search(folded) is not None
+
+    def _ignored(self, hit: Hit, folded: str) -> bool:
+        return any(
+            m.start() < hit.end and hit.start < m.end()
+            for pattern in self.ignore
+            for m in pattern.finditer(folded)
+        )
+
+    def _cancelled(self, hit: Hit, folded: str, guards: tuple[str, ...]) -> bool:
+        clause_start = clause_start_of(folded, hit.start)
+        before = folded[clause_start : hit.start]
+        clause = folded[clause_start : clause_end_of(folded, hit.end)]
+        after = folded[hit.end :]
+        scopes = {"negation": before, "hypothetical": before, "not_request": clause}
+        return any(
+            self.guard_matches(guard, hit.language, scopes.get(guard, after)) for guard in guards
+        )
+
+
+def clause_start_of(folded: str, position: int) -> int:
+    """Where the clause holding `position` starts."""
+    start = 0
+    for match in _CLAUSE_END.finditer(folded, 0, position):
+        start = match.end()
+    return start
+
+
+def clause_end_of(folded: str, position: int) -> int:
+    """Where the clause holding `position` ends."""
+    match = _CLAUSE_END.search(folded, position)
+    return match.start() if match else len(folded)
+
+
+def _search(pattern: re.Pattern[str] | None, text: str) -> bool:
+    return pattern is not None and pattern.search(text) is not None
+
+
+def _language_of(match: re.Match[str]) -> str:
+    group = match.lastgroup or "en_0"
+    return group.rsplit("_", 1)[0]
+
+
+@cache
+def base_phrasebook() -> PhraseBook:
+    """The shipped phrase tables of every covered language, compiled once."""
+    return build_phrasebook(PhraseRules())
+
+
+@cache
+def build_phrasebook(rules: PhraseRules) -> PhraseBook:
+    """The shipped tables plus a workspace's own phrases (cached per distinct rules)."""
+    tables = {language: _load_table(language) for language in LANGUAGES}
+    extra = {
+        "user_request": [_phrase_regex(p) for p in rules.user_request],
+        "bot_escalated": [_phrase_regex(p) for p in rules.bot_handoff],
+    }
+    families = {family: _combine(family, tables, extra.get(family, [])) for family in FAMILIES}
+    smalltalk = "|".join(
+        f"(?:{t.smalltalk.pattern})" for t in tables.values() if t.smalltalk is not None
+    )
+    return PhraseBook(
+        families={name: pattern for name, pattern in families.items() if pattern is not None},
+        guards={language: table.guards for language, table in tables.items()},
+        smalltalk=re.compile(smalltalk or r"(?!x)x"),
+        ignore=tuple(compile_phrase(p) for p in rules.ignore),
+    )
+
+
+def _phrase_regex(phrase: str) -> str:
+    return compile_phrase(phrase).pattern
+
+
+def _combine(
+    family: str, tables: dict[str, _LanguageTable], extra: list[str]
+) -> re.Pattern[str] | None:
+    groups = [
+        f"(?P<{language}_{index}>{pattern})"
+        for language, table in tables.items()
+        for index, pattern in enumerate(table.families.get(family, []))
+    ]
+    groups += [f"(?P<{WORKSPACE}_{index}>{pattern})" for index, pattern in enumerate(extra)]
+    return re.compile("|".join(groups)) if groups else None
+
+
+@cache
+def _load_table(language: str) -> _LanguageTable:
+    try:
+        data = load_phrase_file(language)
+    except FileNotFoundError:
+        return _LanguageTable(families={}, guards={}, smalltalk=None)
+    terms = {name: _squash(value) for name, value in (data.get("terms") or {}).items()}
+    expand = _expander(terms)
+    families = {name: [expand(p) for p in items] for name, items in data["families"].items()}
+    guards = {name: _alternation(map(expand, data.get("guards", {}).get(name, []))) for name in GUARDS}
+    return _LanguageTable(families, guards, _alternation(map(expand, data.get("smalltalk", []))))
+
+
+def _expander(terms: dict[str, str]) -> _Expander:
+    return _Expander(terms)
+
+
+class _Expander:
+    """Replaces `{term}` with the term's pattern, terms may use earlier terms."""
+
+    def __init__(self, terms: dict[str, str]) -> None:
+        self.terms = terms
+
+    def __call__(self, pattern: str) -> str:
+        for _ in range(5):
+            expanded = _TERM.sub(self._term, pattern)
+            if expanded == pattern:
+                return expanded
+            pattern = expanded
+        return pattern
+
+    def _term(self, match: re.Match[str]) -> str:
+        name = match.group(1)
+        return self.terms[name] if name in self.terms else match.group(0)
+
+
+def _squash(value: str) -> str:
+    """Folded YAML blocks keep line breaks as spaces: drop whitespace inside a term."""
+    return re.sub(r"\s*\n\s*|\s+(?=\|)|(?<=\|)\s+", "", str(value).strip())
+
+
+def _alternation(patterns: Iterator[str]) -> re.Pattern[str] | None:
+    items = list(patterns)
+    return re.compile("|".join(f"(?:{p})" for p in items)) if items else None
+
+
+def fold_for_matching(text: str) -> str:
+    """The folded form every family and guard is written against."""
+    return fold(text)

@@ -1,0 +1,121 @@
+"""Reading a conversation for the two spoken signals: a user asking for a human, a bot handing off.
+
+Both read the whole episode oldest first, because order matters: a request holds until
+the user withdraws it, an offer of a human becomes a request when the user says yes,
+and a bot's "I can't" counts only while it is the bot's latest word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from escalation.case import Message, Role
+from escalation.phrasebook import Hit, PhraseBook, clause_end_of, clause_start_of
+from escalation.text import fold, fold_with_offsets, words
+
+USER_GUARDS = ("negation", "hypothetical", "not_request")
+BOT_GUARDS = ("negation", "hypothetical")
+LACKS_GUARDS = ("negation", "hypothetical", "alternative", "clarify")
+BOT_COMMITMENTS = ("bot_escalated", "bot_later", "bot_contact")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a signal was found: its family, the message and the words quoted."""
+
+    family: str
+    message_index: int
+    quote: str
+
+
+def quote(text: str, hit: Hit) -> str:
+    """The clause of the original message that holds a hit, as the user or bot wrote it."""
+    folded, offsets = fold_with_offsets(text)
+    start = clause_start_of(folded, hit.start)
+    end = max(clause_end_of(folded, hit.end), hit.end) - 1
+    if not offsets:
+        return text.strip()
+    return text[offsets[start] : offsets[min(end, len(offsets) - 1)] + 1].strip()
+
+
+def read_user_request(messages: Sequence[Message], book: PhraseBook) -> Evidence | None:
+    """The user's standing request for a human in this episode, if any."""
+    standing: Evidence | None = None
+    offer_open = False
+    for index, message in enumerate(messages):
+        if message.role is Role.BOT:
+            offer_open = bool(book.find("bot_offer", fold(message.text), guards=BOT_GUARDS))
+        elif message.role is Role.USER:
+            standing = _after_user_message(message.text, index, book, standing, offer_open)
+            offer_open = False
+    return standing
+
+
+def _after_user_message(
+    text: str, index: int, book: PhraseBook, standing: Evidence | None, offer_open: bool
+) -> Evidence | None:
+    """Replay one user message's requests and withdrawals in the order they were written."""
+    folded = fold(text)
+    events: list[tuple[int, Evidence | None]] = [
+        (hit.start, Evidence("user_request", index, quote(text, hit)))
+        for hit in book.find("user_request", folded, guards=USER_GUARDS)
+    ]
+    if offer_open and book.find("user_accept", folded):
+        events.append((0, Evidence("user_accept", index, text.strip())))
+    if standing is not None or events:
+        events += [(hit.start, None) for hit in book.find("user_withdraw", folded)]
+    for _, event in sorted(events, key=lambda item: item[0]):
+        standing = event
+    return standing
+
+
+def read_bot_handoff(
+    messages: Sequence[Message], book: PhraseBook, handoff_messages: dict[str, str]
+) -> Evidence | None:
+    """The bot's confirmed handoff statement in this episode, if any.
+
+    Commitments (escalated, will check later, will contact) hold once said; a statement
+    that the bot lacks understanding or access counts only in the bot's latest message.
+    A sub agent's own `handoff_message` is reported with family `handoff_message:<name>`.
+    """
+    last_bot = _last_index(messages, Role.BOT)
+    found: Evidence | None = None
+    for index, message in enumerate(messages):
+        if message.role not in (Role.BOT, Role.SYSTEM):
+            continue
+        own = _own_handoff_message(message.text, handoff_messages)
+        if own is not None:
+            return Evidence(f"handoff_message:{own}", index, message.text.strip())
+        found = found or _commitment(message.text, index, book)
+        if index == last_bot and found is None:
+            found = _lack(message.text, index, book)
+    return found
+
+
+def _commitment(text: str, index: int, book: PhraseBook) -> Evidence | None:
+    folded = fold(text)
+    for family in BOT_COMMITMENTS:
+        hits = book.find(family, folded, guards=BOT_GUARDS)
+        if hits:
+            return Evidence(family, index, quote(text, hits[0]))
+    return None
+
+
+def _lack(text: str, index: int, book: PhraseBook) -> Evidence | None:
+    hits = book.find("bot_lacks", fold(text), guards=LACKS_GUARDS)
+    return Evidence("bot_lacks", index, quote(text, hits[0])) if hits else None
+
+
+def _own_handoff_message(text: str, handoff_messages: dict[str, str]) -> str | None:
+    said = words(text)
+    for name, configured in handoff_messages.items():
+        wanted = words(configured)
+        size = len(wanted)
+        if size and any(said[i : i + size] == wanted for i in range(len(said) - size + 1)):
+            return name
+    return None
+
+
+def _last_index(messages: Sequence[Message], role: Role) -> int:
+    return max((i for i, m in enumerate(messages) if m.role is role), default=-1)

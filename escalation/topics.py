@@ -1,0 +1,147 @@
+"""What a message is about: topic scores and the workspace's scope, from words alone.
+
+A `TopicIndex` is built once per policy from each topic's name, description, examples and
+keywords. Keywords match whole words and phrases on stems ("charged" matches "charge",
+"chargeback" does not). Every other word is weighted by how few topics share it, so words
+common to many topics decide little. Scope is the union of the in-scope topics' words and
+the scope description; a message is out of scope only when it says several things and
+none of them is a workspace word (see `out_of_scope_words`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+from escalation.lexicon_loader import load_lexicon
+from escalation.policy_model import Topic, WorkspaceModel
+from escalation.text import content_words, detect_language, stem, words
+
+KEYWORD_SCORE = 3.0
+MIN_TOPIC_SCORE = 1.0
+_DESCRIPTION_FACTOR = 0.6
+
+
+@dataclass(frozen=True)
+class TopicScores:
+    """Scores of one text against every topic, with keyword hits kept apart."""
+
+    scores: dict[str, float]
+    keyword_hits: dict[str, list[str]] = field(default_factory=dict)
+
+    def best(self, allowed: Iterable[str] | None = None) -> str | None:
+        """The highest-scoring topic above the minimum (optionally among `allowed`)."""
+        names = set(allowed) if allowed is not None else set(self.scores)
+        candidates = [(s, n) for n, s in self.scores.items() if n in names and s >= MIN_TOPIC_SCORE]
+        return max(candidates)[1] if candidates else None
+
+
+@dataclass(frozen=True)
+class _TopicVocabulary:
+    keywords: tuple[tuple[str, ...], ...]
+    weights: dict[str, float]
+
+
+class TopicIndex:
+    """Word statistics of a workspace's topics and scope, built once per policy."""
+
+    def __init__(self, model: WorkspaceModel) -> None:
+        self.language = _workspace_language(model)
+        raw = {name: _topic_words(name, topic) for name, topic in model.topics.items()}
+        document_frequency = Counter(s for stems in raw.values() for s in set(stems))
+        count = max(len(raw), 1)
+        self._idf = {s: math.log(1 + count / df) for s, df in document_frequency.items()}
+        self._topics = {
+            name: self._vocabulary(topic, raw[name]) for name, topic in model.topics.items()
+        }
+        in_scope = set(model.scope.topics)
+        scope_stems = {s for name in in_scope for s in raw.get(name, {})}
+        scope_stems |= set(self.stems(model.scope.description))
+        self.scope_stems = frozenset(scope_stems - _weak_stems())
+        self.in_scope = frozenset(in_scope)
+
+    def stems(self, text: str) -> list[str]:
+        """Content-word stems of a text in the workspace's language."""
+        return [stem(w, self.language) for w in content_words(text)]
+
+    def score(self, text: str) -> TopicScores:
+        """How strongly a text is about each topic."""
+        stems = self.stems(text)
+        all_stems = [stem(w, self.language) for w in words(text)]
+        scores: dict[str, float] = {}
+        hits: dict[str, list[str]] = {}
+        for name, vocabulary in self._topics.items():
+            found = [" ".join(k) for k in vocabulary.keywords if _contains(all_stems, k)]
+            score = sum(vocabulary.weights.get(s, 0.0) for s in set(stems))
+            scores[name] = score + KEYWORD_SCORE * len(found)
+            if found:
+                hits[name] = found
+        return TopicScores(scores, hits)
+
+    def out_of_scope_words(self, text: str) -> list[str] | None:
+        """The off-subject words of a message that is clearly outside the scope, else None.
+
+        Clearly outside means: written in the workspace's language, no word of it belongs to
+        the scope, and at least two of its words are neither workspace nor everyday words.
+        """
+        if detect_language(text, self.language) != self.language:
+            return None
+        content = content_words(text, self.language)
+        stems = [stem(w, self.language) for w in content]
+        if any(s in self.scope_stems for s in stems):
+            return None
+        ignorable = _weak_stems() | _service_stems()
+        foreign = [w for w, s in zip(content, stems, strict=True) if s not in ignorable]
+        foreign = [w for w in foreign if len(w) > 2 and not any(ch.isdigit() for ch in w)]
+        return foreign if len(set(foreign)) >= 2 else None
+
+    def _vocabulary(self, topic: Topic, stems: dict[str, float]) -> _TopicVocabulary:
+        keywords = tuple(
+            tuple(stem(w, self.language) for w in words(k)) for k in topic.keywords if words(k)
+        )
+        weights = {s: factor * self._idf[s] for s, factor in stems.items() if s not in _weak_stems()}
+        return _TopicVocabulary(keywords=keywords, weights=weights)
+
+
+def _topic_words(name: str, topic: Topic) -> dict[str, float]:
+    """Each stem of a topic with how much it counts: 1 from name/examples/keywords, less from
+    the description alone."""
+    language = _language_of_texts([*topic.examples, topic.description])
+    weights: dict[str, float] = {}
+    for text in topic.description, *[]:
+        for w in content_words(text):
+            weights[stem(w, language)] = _DESCRIPTION_FACTOR
+    for text in (name.replace("_", " "), *topic.examples, *topic.keywords):
+        for w in content_words(text):
+            weights[stem(w, language)] = 1.0
+    return weights
+
+
+def _contains(sequence: Sequence[str], phrase: Sequence[str]) -> bool:
+    size = len(phrase)
+    return any(tuple(sequence[i : i + size]) == tuple(phrase) for i in range(len(sequence) - size + 1))
+
+
+def _workspace_language(model: WorkspaceModel) -> str:
+    texts = [model.scope.description]
+    for topic in model.topics.values():
+        texts += [topic.description, *topic.examples]
+    return _language_of_texts(texts)
+
+
+def _language_of_texts(texts: Sequence[str]) -> str:
+    votes = Counter(detect_language(t) for t in texts if t)
+    return votes.most_common(1)[0][0] if votes else "en"
+
+
+@cache
+def _weak_stems() -> frozenset[str]:
+    return frozenset(stem(str(w)) for w in load_lexicon("common")["weak"])
+
+
+@cache
+def _service_stems() -> frozenset[str]:
+    return frozenset(stem(str(w)) for w in load_lexicon("common")["service"])
