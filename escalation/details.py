@@ -28,7 +28,7 @@ _ASKING = re.compile(
 _REASON_NAME = re.compile(r"reason|why|cause|problem|issue|descri|complaint|motivo|raison|grund")
 _CAUSAL = re.compile(
     r"\b(?:because|since|due to|as it|as they|cause|coz|bc|porque|pois|parce que|car|weil|da|"
-    r"perche|poiche|omdat|want)\b\s*(.+)",
+    r"perche|poiche|omdat)\b\s*(.+)",
     re.IGNORECASE,
 )
 

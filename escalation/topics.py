@@ -22,7 +22,11 @@ from escalation.text import content_words, detect_language, stem, words
 
 KEYWORD_SCORE = 3.0
 MIN_TOPIC_SCORE = 1.0
-_DESCRIPTION_FACTOR = 0.6
+_NAME_FACTOR = 1.0
+"""Topic names and keywords are chosen deliberately: their words count fully."""
+_DESCRIPTION_FACTOR = 0.7
+_EXAMPLE_FACTOR = 0.5
+"""Example messages also carry incidental words ("these boots"): they count half."""
 
 
 @dataclass(frozen=True)
@@ -102,21 +106,27 @@ class TopicIndex:
         keywords = tuple(
             tuple(stem(w, self.language) for w in words(k)) for k in topic.keywords if words(k)
         )
-        weights = {s: factor * self._idf[s] for s, factor in stems.items() if s not in _weak_stems()}
+        weights = {s: factor * self._idf[s] for s, factor in stems.items()}
         return _TopicVocabulary(keywords=keywords, weights=weights)
 
 
 def _topic_words(name: str, topic: Topic) -> dict[str, float]:
-    """Each stem of a topic with how much it counts: 1 from name/examples/keywords, less from
-    the description alone."""
+    """Each stem of a topic with how much it counts (the strongest source wins)."""
     language = _language_of_texts([*topic.examples, topic.description])
+    single = tuple(k for k in topic.keywords if len(k.split()) == 1)
+    phrases = tuple(k for k in topic.keywords if len(k.split()) > 1)
+    sources = [
+        ((name.replace("_", " "), *single), _NAME_FACTOR),
+        (phrases, _EXAMPLE_FACTOR),
+        ((topic.description,), _DESCRIPTION_FACTOR),
+        (topic.examples, _EXAMPLE_FACTOR),
+    ]
     weights: dict[str, float] = {}
-    for text in topic.description, *[]:
-        for w in content_words(text):
-            weights[stem(w, language)] = _DESCRIPTION_FACTOR
-    for text in (name.replace("_", " "), *topic.examples, *topic.keywords):
-        for w in content_words(text):
-            weights[stem(w, language)] = 1.0
+    for texts, factor in sources:
+        for text in texts:
+            for w in content_words(text):
+                key = stem(w, language)
+                weights[key] = max(weights.get(key, 0.0), factor)
     return weights
 
 
