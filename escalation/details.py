@@ -21,6 +21,8 @@ from escalation.text import clauses, content_words, stem, words
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 ORDER_NUMBER = re.compile(r"(?<![\w@.-])(?=[A-Za-z0-9-]*(?:\d[A-Za-z-]*){4})[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*(?![\w@-])")
 PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d\s().-]{5,}\d(?!\w)")
+MIN_ASK_SCORE = 1.5
+"""Half the detail's name words plus half its `ask` words, or more, make a bot message ask for it."""
 _ASKING = re.compile(
     r"\?|\b(?:please|tell me|give me|provide|enter|send|share|describe|confirm|type|"
     r"por favor|s'il vous plait|bitte|per favore|alstublieft|graag)\b"
@@ -67,7 +69,7 @@ def details_asked(bot_text: str, items: Sequence[CollectItem]) -> set[str]:
     said = {stem(w) for w in words(bot_text)}
     scores = {item.name: _ask_score(item, said, bot_text) for item in items}
     best = max(scores.values(), default=0.0)
-    if best < 1.0:
+    if best < MIN_ASK_SCORE:
         return set()
     return {name for name, score in scores.items() if score >= best / 2}
 

@@ -14,7 +14,8 @@ _BOT_FAMILIES = {
     "bot_escalated": "The bot said it handed the conversation over to the team",
     "bot_later": "The bot said it will check, confirm or follow up later, which needs the team",
     "bot_contact": "The bot said someone will contact the user, or that it will contact someone",
-    "bot_lacks": "The bot said it lacks the understanding, information, access or capability to help",
+    "bot_lacks": "The bot said it lacks the information, context, access or capability to help",
+    "bot_not_understood": "The bot said it does not understand what the user needs",
 }
 
 

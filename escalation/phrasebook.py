@@ -14,11 +14,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from escalation.lexicon_loader import load_phrase_file
 from escalation.policy_model import PhraseRules
-from escalation.text import LANGUAGES, compile_phrase, fold
+from escalation.spelling import SpellingFixer
+from escalation.text import LANGUAGES, compile_phrase, fold_with_offsets
 
 FAMILIES = (
     "user_request",
@@ -30,11 +31,29 @@ FAMILIES = (
     "bot_later",
     "bot_contact",
     "bot_lacks",
+    "bot_not_understood",
 )
 GUARDS = ("negation", "hypothetical", "not_request", "alternative", "clarify")
 _TERM = re.compile(r"\{(\w+)\}")
 _CLAUSE_END = re.compile(r"[.!?;]+(?:\s|$)|\n|\s[-–—]\s|\.\.\.|\bbut\b")
 WORKSPACE = "workspace"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A message ready for matching: folded, typos fixed, each character's original offset."""
+
+    original: str
+    text: str
+    offsets: tuple[int, ...]
+
+    def quote(self, hit: Hit) -> str:
+        """The clause of the original message that holds a hit, as it was written."""
+        if not self.offsets:
+            return self.original.strip()
+        start = clause_start_of(self.text, hit.start)
+        end = min(max(clause_end_of(self.text, hit.end), hit.end), len(self.offsets)) - 1
+        return self.original[self.offsets[start] : self.offsets[end] + 1].strip(" ,;")
 
 
 @dataclass(frozen=True)
@@ -52,6 +71,8 @@ class _LanguageTable:
     families: dict[str, list[str]]
     guards: dict[str, re.Pattern[str] | None]
     smalltalk: re.Pattern[str] | None
+    spelling: tuple[str, ...] = ()
+    not_typos: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,13 +82,27 @@ class PhraseBook:
     families: dict[str, re.Pattern[str]]
     guards: dict[str, dict[str, re.Pattern[str] | None]]
     smalltalk: re.Pattern[str]
+    spelling: SpellingFixer
     ignore: tuple[re.Pattern[str], ...] = ()
 
-    def find(self, family: str, folded: str, *, guards: Iterable[str] = ()) -> list[Hit]:
-        """Hits of one family in folded text that no requested guard cancels."""
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prepare", lru_cache(maxsize=8192)(self._prepare))
+
+    def prepare(self, text: str) -> Prepared:
+        """Fold a message and fix one-letter typos of key words, keeping original offsets."""
+        return self._prepare(text)
+
+    def _prepare(self, text: str) -> Prepared:
+        folded, offsets = fold_with_offsets(text)
+        fixed, fixed_offsets = self.spelling.correct_text(folded, offsets)
+        return Prepared(text, fixed, tuple(fixed_offsets))
+
+    def find(self, family: str, message: Prepared, *, guards: Iterable[str] = ()) -> list[Hit]:
+        """Hits of one family in a prepared message that no requested guard cancels."""
         pattern = self.families.get(family)
         if pattern is None:
             return []
+        folded = message.text
         wanted = tuple(guards)
         hits = []
         for match in pattern.finditer(folded):
@@ -81,9 +116,9 @@ class PhraseBook:
         languages = ("en",) if language == WORKSPACE else (language, "en")
         return any(_search(self.guards.get(lang, {}).get(guard), text) for lang in languages)
 
-    def is_smalltalk(self, folded: str) -> bool:
+    def is_smalltalk(self, message: Prepared) -> bool:
         """Whether a whole message is a greeting, thanks, goodbye or similar glue."""
-        return self.smalltalk.search(folded) is not None
+        return self.smalltalk.search(message.text) is not None
 
     def _ignored(self, hit: Hit, folded: str) -> bool:
         return any(
@@ -144,10 +179,15 @@ def build_phrasebook(rules: PhraseRules) -> PhraseBook:
     smalltalk = "|".join(
         f"(?:{t.smalltalk.pattern})" for t in tables.values() if t.smalltalk is not None
     )
+    spelling = SpellingFixer(
+        [w for t in tables.values() for w in t.spelling],
+        [w for t in tables.values() for w in t.not_typos],
+    )
     return PhraseBook(
         families={name: pattern for name, pattern in families.items() if pattern is not None},
         guards={language: table.guards for language, table in tables.items()},
         smalltalk=re.compile(smalltalk or r"(?!x)x"),
+        spelling=spelling,
         ignore=tuple(compile_phrase(p) for p in rules.ignore),
     )
 
@@ -175,14 +215,16 @@ def _load_table(language: str) -> _LanguageTable:
     except FileNotFoundError:
         return _LanguageTable(families={}, guards={}, smalltalk=None)
     terms = {name: _squash(value) for name, value in (data.get("terms") or {}).items()}
-    expand = _expander(terms)
+    expand = _Expander(terms)
     families = {name: [expand(p) for p in items] for name, items in data["families"].items()}
     guards = {name: _alternation(map(expand, data.get("guards", {}).get(name, []))) for name in GUARDS}
-    return _LanguageTable(families, guards, _alternation(map(expand, data.get("smalltalk", []))))
-
-
-def _expander(terms: dict[str, str]) -> _Expander:
-    return _Expander(terms)
+    return _LanguageTable(
+        families,
+        guards,
+        _alternation(map(expand, data.get("smalltalk", []))),
+        spelling=tuple(str(w) for w in data.get("spelling", [])),
+        not_typos=tuple(str(w) for w in data.get("not_typos", [])),
+    )
 
 
 class _Expander:
@@ -213,7 +255,3 @@ def _alternation(patterns: Iterator[str]) -> re.Pattern[str] | None:
     items = list(patterns)
     return re.compile("|".join(f"(?:{p})" for p in items)) if items else None
 
-
-def fold_for_matching(text: str) -> str:
-    """The folded form every family and guard is written against."""
-    return fold(text)

@@ -120,8 +120,7 @@ class RulesDetector:
         signal = next(s for s in SIGNAL_PRIORITY if s in signals)
         evidence = signals[signal]
         missing = reading.details.missing if reading.details else ()
-        own_message = evidence.family.startswith("handoff_message:")
-        status = Status.PENDING if missing and not own_message else Status.ESCALATE
+        status = Status.PENDING if missing and not _overrides_details(evidence) else Status.ESCALATE
         return Decision(
             status=status,
             signal=signal,
@@ -144,6 +143,15 @@ class RulesDetector:
     def _allowed(self, signal: Signal) -> bool:
         """Narrowing turns the out-of-scope signal off."""
         return not (signal is Signal.OUT_OF_SCOPE and self.policy.narrowing.topics)
+
+
+def _overrides_details(evidence: Evidence) -> bool:
+    """Signals that hand over even while required details are missing.
+
+    The sub agent's own handoff message completes the workflow by the bot's own account;
+    a bot that does not understand the user cannot collect the details either.
+    """
+    return evidence.family.startswith("handoff_message:") or evidence.family == "bot_not_understood"
 
 
 def _own_message_agent(evidence: Evidence | None) -> str | None:

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from escalation.case import Message, Role
-from escalation.phrasebook import Hit, PhraseBook, clause_end_of, clause_start_of
-from escalation.text import fold, fold_with_offsets, words
+from escalation.phrasebook import PhraseBook, Prepared
+from escalation.text import words
 
 USER_GUARDS = ("negation", "hypothetical", "not_request")
 BOT_GUARDS = ("negation", "hypothetical")
@@ -29,42 +29,32 @@ class Evidence:
     quote: str
 
 
-def quote(text: str, hit: Hit) -> str:
-    """The clause of the original message that holds a hit, as the user or bot wrote it."""
-    folded, offsets = fold_with_offsets(text)
-    start = clause_start_of(folded, hit.start)
-    end = max(clause_end_of(folded, hit.end), hit.end) - 1
-    if not offsets:
-        return text.strip()
-    return text[offsets[start] : offsets[min(end, len(offsets) - 1)] + 1].strip()
-
-
 def read_user_request(messages: Sequence[Message], book: PhraseBook) -> Evidence | None:
     """The user's standing request for a human in this episode, if any."""
     standing: Evidence | None = None
     offer_open = False
     for index, message in enumerate(messages):
         if message.role is Role.BOT:
-            offer_open = bool(book.find("bot_offer", fold(message.text), guards=BOT_GUARDS))
+            offer_open = bool(book.find("bot_offer", book.prepare(message.text), guards=BOT_GUARDS))
         elif message.role is Role.USER:
-            standing = _after_user_message(message.text, index, book, standing, offer_open)
+            prepared = book.prepare(message.text)
+            standing = _after_user_message(prepared, index, book, standing, offer_open)
             offer_open = False
     return standing
 
 
 def _after_user_message(
-    text: str, index: int, book: PhraseBook, standing: Evidence | None, offer_open: bool
+    message: Prepared, index: int, book: PhraseBook, standing: Evidence | None, offer_open: bool
 ) -> Evidence | None:
     """Replay one user message's requests and withdrawals in the order they were written."""
-    folded = fold(text)
     events: list[tuple[int, Evidence | None]] = [
-        (hit.start, Evidence("user_request", index, quote(text, hit)))
-        for hit in book.find("user_request", folded, guards=USER_GUARDS)
+        (hit.start, Evidence("user_request", index, message.quote(hit)))
+        for hit in book.find("user_request", message, guards=USER_GUARDS)
     ]
-    if offer_open and book.find("user_accept", folded):
-        events.append((0, Evidence("user_accept", index, text.strip())))
+    if offer_open and book.find("user_accept", message):
+        events.append((0, Evidence("user_accept", index, message.original.strip())))
     if standing is not None or events:
-        events += [(hit.start, None) for hit in book.find("user_withdraw", folded)]
+        events += [(hit.start, None) for hit in book.find("user_withdraw", message)]
     for _, event in sorted(events, key=lambda item: item[0]):
         standing = event
     return standing
@@ -76,7 +66,8 @@ def read_bot_handoff(
     """The bot's confirmed handoff statement in this episode, if any.
 
     Commitments (escalated, will check later, will contact) hold once said; a statement
-    that the bot lacks understanding or access counts only in the bot's latest message.
+    that the bot lacks understanding or access counts only in the bot's latest message
+    (after it, the bot went on helping).
     A sub agent's own `handoff_message` is reported with family `handoff_message:<name>`.
     """
     last_bot = _last_index(messages, Role.BOT)
@@ -94,17 +85,21 @@ def read_bot_handoff(
 
 
 def _commitment(text: str, index: int, book: PhraseBook) -> Evidence | None:
-    folded = fold(text)
+    message = book.prepare(text)
     for family in BOT_COMMITMENTS:
-        hits = book.find(family, folded, guards=BOT_GUARDS)
+        hits = book.find(family, message, guards=BOT_GUARDS)
         if hits:
-            return Evidence(family, index, quote(text, hits[0]))
+            return Evidence(family, index, message.quote(hits[0]))
     return None
 
 
 def _lack(text: str, index: int, book: PhraseBook) -> Evidence | None:
-    hits = book.find("bot_lacks", fold(text), guards=LACKS_GUARDS)
-    return Evidence("bot_lacks", index, quote(text, hits[0])) if hits else None
+    message = book.prepare(text)
+    for family in ("bot_not_understood", "bot_lacks"):
+        hits = book.find(family, message, guards=LACKS_GUARDS)
+        if hits:
+            return Evidence(family, index, message.quote(hits[0]))
+    return None
 
 
 def _own_handoff_message(text: str, handoff_messages: dict[str, str]) -> str | None:

@@ -1,5 +1,9 @@
 """What a conversation is about: its topic, an always-escalate topic, or a request out of scope.
 
+The topic is the one of the user's first request that has one (conversations with a
+support bot are opened by their purpose); only when no request names a topic do all the
+user's words together decide.
+
 Only the user's words define the subject. A user message that answers a bot's specific
 question ("AC-482913", "They pinch at the toes") counts little for the topic and is never
 judged for scope on its own: it makes sense only beside the question.
@@ -50,6 +54,7 @@ def read_subject(
 ) -> Subject:
     """Read topic, rule and scope from the user's messages of the episode."""
     totals: dict[str, float] = defaultdict(float)
+    opening: str | None = None
     rule: Evidence | None = None
     latest_request: tuple[int, Message] | None = None
     requested: set[str] = set()
@@ -62,12 +67,13 @@ def read_subject(
         for name, score in scores.scores.items():
             totals[name] += weight * score
         rule = rule or _always_topic(policy, scores.keyword_hits, scores.best(), position, message)
-        if not answering and not book.is_smalltalk(fold(message.text)):
+        if not answering and not book.is_smalltalk(book.prepare(message.text)):
             latest_request = (position, message)
             best = scores.best()
+            opening = opening or best
             if best is not None and _states_a_wish(message.text):
                 requested.add(best)
-    topic = _best(totals)
+    topic = opening or _best(totals)
     return Subject(topic, rule, _out_of_scope(policy, index, topic, latest_request), frozenset(requested))
 
 

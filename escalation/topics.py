@@ -11,6 +11,7 @@ none of them is a workspace word (see `out_of_scope_words`).
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -18,10 +19,12 @@ from functools import cache
 
 from escalation.lexicon_loader import load_lexicon
 from escalation.policy_model import Topic, WorkspaceModel
-from escalation.text import content_words, detect_language, stem, words
+from escalation.text import content_words, detect_language, fold, stem, words
 
-KEYWORD_SCORE = 3.0
-MIN_TOPIC_SCORE = 1.0
+KEYWORD_SCORE = 1.5
+MIN_TOPIC_SCORE = 0.7
+"""On the normalized scale (a word only one topic has weighs 1): a topic's own name or
+keyword word, its description's words, or two of its examples' words."""
 _NAME_FACTOR = 1.0
 """Topic names and keywords are chosen deliberately: their words count fully."""
 _DESCRIPTION_FACTOR = 0.7
@@ -57,7 +60,8 @@ class TopicIndex:
         raw = {name: _topic_words(name, topic) for name, topic in model.topics.items()}
         document_frequency = Counter(s for stems in raw.values() for s in set(stems))
         count = max(len(raw), 1)
-        self._idf = {s: math.log(1 + count / df) for s, df in document_frequency.items()}
+        top = math.log(1 + count)
+        self._idf = {s: math.log(1 + count / df) / top for s, df in document_frequency.items()}
         self._topics = {
             name: self._vocabulary(topic, raw[name]) for name, topic in model.topics.items()
         }
@@ -93,7 +97,7 @@ class TopicIndex:
         """
         if detect_language(text, self.language) != self.language:
             return None
-        content = content_words(text, self.language)
+        content = [w for w in content_words(text, self.language) if w not in _names(text)]
         stems = [stem(w, self.language) for w in content]
         if any(s in self.scope_stems for s in stems):
             return None
@@ -128,6 +132,17 @@ def _topic_words(name: str, topic: Topic) -> dict[str, float]:
                 key = stem(w, language)
                 weights[key] = max(weights.get(key, 0.0), factor)
     return weights
+
+
+def _names(text: str) -> set[str]:
+    """Capitalised words after a sentence's first word: names of people, places, products."""
+    found: set[str] = set()
+    for sentence in re.split(r"[.!?]\s+", text):
+        for token in sentence.split()[1:]:
+            word = token.strip(".,;:!?()\"'")
+            if word[:1].isupper() and not word.isupper() and word.isalpha():
+                found.add(fold(word))
+    return found
 
 
 def _contains(sequence: Sequence[str], phrase: Sequence[str]) -> bool:
