@@ -22,11 +22,17 @@ _config_option = click.option(
     "--config", "config_path", required=True, type=click.Path(dir_okay=False), help=CONFIG_HELP
 )
 _input_option = click.option(
-    "--input", "input_file", type=click.File("r", encoding="utf-8"), default="-",
+    "--input",
+    "input_file",
+    type=click.File("r", encoding="utf-8"),
+    default="-",
     help="Cases as JSONL (default: standard input).",
 )
 _detector_option = click.option(
-    "--detector", default="rules", show_default=True, type=click.Choice(sorted(DETECTORS)),
+    "--detector",
+    default="rules",
+    show_default=True,
+    type=click.Choice(sorted(DETECTORS)),
     help="Which detector decides; `rules` is offline and needs no model.",
 )
 
@@ -41,8 +47,14 @@ def main() -> None:
 @_config_option
 @_input_option
 @_detector_option
-@click.option("--format", "output_format", type=click.Choice(["jsonl", "table"]), default="jsonl",
-              show_default=True, help="`table` prints the decisions for people.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["jsonl", "table"]),
+    default="jsonl",
+    show_default=True,
+    help="`table` prints the decisions for people.",
+)
 def detect(config_path: str, input_file: IO[str], detector: str, output_format: str) -> None:
     """Decide each case (one JSON object per line) and write one decision per line, in order.
 
@@ -65,13 +77,28 @@ def detect(config_path: str, input_file: IO[str], detector: str, output_format: 
 @_config_option
 @_input_option
 @_detector_option
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
-@click.option("--group-by", default=None, metavar="PATH",
-              help="Also report per value of this case field, e.g. label.subset.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--group-by",
+    default=None,
+    metavar="PATH",
+    help="Also report per value of this case field, e.g. label.subset.",
+)
 @click.option("--max-misses", default=50, show_default=True, help="Misses listed in text output.")
-def evaluate(config_path: str, input_file: IO[str], detector: str, output_format: str,
-             group_by: str | None, max_misses: int) -> None:
+def evaluate(
+    config_path: str,
+    input_file: IO[str],
+    detector: str,
+    output_format: str,
+    group_by: str | None,
+    max_misses: int,
+) -> None:
     """Score the detector on labelled cases (each line carries an `expect` object)."""
     chosen = make_detector(detector, _policy_or_exit(config_path))
     report = _score(input_file, chosen, group_by)
@@ -127,50 +154,76 @@ def _table_row(raw: dict[str, Any], outcome: Decision | CaseError) -> str:
     route = f" → {outcome.target}" if outcome.target else ""
     signal = outcome.signal.value if outcome.signal else "-"
     agent = f" [{outcome.sub_agent}]" if outcome.sub_agent else ""
-    return f"{outcome.id:<40} {outcome.status.value:<8} {signal:<12}{agent}{route}{missing}\n    {outcome.reason}"
+    head = f"{outcome.id:<40} {outcome.status.value:<8} {signal:<12}{agent}{route}{missing}"
+    return f"{head}\n    {outcome.reason}"
 
 
 def _report_text(report: Report, max_misses: int) -> str:
-    lines = [f"cases: {report.total}  errors: {report.errors}",
-             f"status accuracy: {report.status_accuracy():.1%}  "
-             f"exact: {report.exact}/{report.total} ({report.exact / max(report.total, 1):.1%})"]
+    lines = [
+        f"cases: {report.total}  errors: {report.errors}",
+        f"status accuracy: {report.status_accuracy():.1%}  "
+        f"exact: {report.exact}/{report.total} ({report.exact / max(report.total, 1):.1%})",
+    ]
     binary = report.escalate_binary()
-    lines.append(f"escalate-or-not: precision {binary['precision']:.1%}  recall {binary['recall']:.1%}  "
-                 f"accuracy {binary['accuracy']:.1%}")
+    lines.append(
+        f"escalate-or-not: precision {binary['precision']:.1%}  recall {binary['recall']:.1%}  "
+        f"accuracy {binary['accuracy']:.1%}"
+    )
     lines.append("\nstatus     precision  recall  support")
     for status, row in report.precision_recall().items():
-        lines.append(f"{status:<10} {row['precision']:>9.1%} {row['recall']:>7.1%} {row['support']:>8}")
+        lines.append(
+            f"{status:<10} {row['precision']:>9.1%} {row['recall']:>7.1%} {row['support']:>8}"
+        )
     lines.append("\nconfusion (rows expected, columns actual)")
     lines.append("           " + "".join(f"{s:>10}" for s in ("escalate", "pending", "none")))
     for expected in ("escalate", "pending", "none"):
-        counts = "".join(f"{report.confusion[(expected, a)]:>10}" for a in ("escalate", "pending", "none"))
+        counts = "".join(
+            f"{report.confusion[(expected, a)]:>10}" for a in ("escalate", "pending", "none")
+        )
         lines.append(f"{expected:<11}{counts}")
     if len(report.groups) > 1:
         lines.append("\ngroup                                   cases  status-ok  exact")
         for group, tally in sorted(report.groups.items()):
-            lines.append(f"{group:<38} {tally['total']:>6} {tally['status_ok'] / tally['total']:>9.1%} "
-                         f"{tally['exact'] / tally['total']:>6.1%}")
-    lines.append(f"\nmisses: {len(report.misses)}" + (f" (first {max_misses})" if len(report.misses) > max_misses else ""))
+            lines.append(
+                f"{group:<38} {tally['total']:>6} {tally['status_ok'] / tally['total']:>9.1%} "
+                f"{tally['exact'] / tally['total']:>6.1%}"
+            )
+    lines.append(
+        f"\nmisses: {len(report.misses)}"
+        + (f" (first {max_misses})" if len(report.misses) > max_misses else "")
+    )
     for miss in report.misses[:max_misses]:
-        lines.append(f"  {miss.id}{f' [{miss.group}]' if miss.group else ''}\n"
-                     f"    expected {json.dumps(miss.expected)}\n    actual   {json.dumps(miss.actual)}")
+        lines.append(
+            f"  {miss.id}{f' [{miss.group}]' if miss.group else ''}\n"
+            f"    expected {json.dumps(miss.expected)}\n    actual   {json.dumps(miss.actual)}"
+        )
     return "\n".join(lines)
 
 
 def _summary(policy: Policy) -> str:
     model = policy.model
-    lines = [f"workspace: {model.workspace}",
-             f"topics: {len(model.topics)} ({', '.join(model.topics)}); in scope: {', '.join(model.scope.topics)}"]
+    lines = [
+        f"workspace: {model.workspace}",
+        f"topics: {len(model.topics)} ({', '.join(model.topics)})",
+        f"in scope: {', '.join(model.scope.topics)}",
+    ]
     if model.escalation.always_topics:
         lines.append(f"always escalate: {', '.join(model.escalation.always_topics)}")
     lines.append(f"narrowing: {policy.narrowing.describe()}")
     for name, agent in model.sub_agents.items():
         details = ", ".join(f"{i.name} ({i.kind.value})" for i in agent.collect) or "no details"
-        lines.append(f"sub agent {name}: handoff {agent.handoff.value}; topics {', '.join(agent.topics) or '-'}; "
-                     f"collects {details}; target {policy.target_for(name) or '-'}")
-    targets = ", ".join(f"{n} ({', '.join(p for p in ('zendesk', 'intercom', 'slack') if getattr(t, p))})"
-                        for n, t in model.gateway.targets.items())
-    lines.append(f"targets: {targets or '-'}; default: {model.gateway.target or '- (tag and note only)'}")
+        lines.append(
+            f"sub agent {name}: handoff {agent.handoff.value}; "
+            f"topics {', '.join(agent.topics) or '-'}; "
+            f"collects {details}; target {policy.target_for(name) or '-'}"
+        )
+    targets = ", ".join(
+        f"{n} ({', '.join(p for p in ('zendesk', 'intercom', 'slack') if getattr(t, p))})"
+        for n, t in model.gateway.targets.items()
+    )
+    lines.append(
+        f"targets: {targets or '-'}; default: {model.gateway.target or '- (tag and note only)'}"
+    )
     return "\n".join(lines)
 
 

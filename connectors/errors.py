@@ -11,7 +11,7 @@ class ConnectorError(Exception):
     """Base of every error raised by a connector."""
 
 
-class SignatureInvalid(ConnectorError):  # noqa: N818 - name fixed by the architecture
+class SignatureInvalid(ConnectorError):
     """A webhook failed verification; the request must be answered 401 and not stored.
 
     `reason` is a short machine-readable code (for metrics); the message says which
@@ -24,7 +24,7 @@ class SignatureInvalid(ConnectorError):  # noqa: N818 - name fixed by the archit
         self.detail = detail
 
 
-class PayloadInvalid(ConnectorError):  # noqa: N818 - name fixed by the architecture
+class PayloadInvalid(ConnectorError):
     """A payload does not have the shape a normalizer needs.
 
     `path` is the JSON path of the offending value (`data.item.conversation_parts
@@ -37,7 +37,7 @@ class PayloadInvalid(ConnectorError):  # noqa: N818 - name fixed by the architec
         self.reason = reason
 
 
-class UnsupportedEvent(ConnectorError):  # noqa: N818 - name fixed by the architecture
+class UnsupportedEvent(ConnectorError):
     """A verified payload of an event type that the connector does not handle."""
 
     def __init__(self, event_type: str) -> None:
@@ -45,7 +45,7 @@ class UnsupportedEvent(ConnectorError):  # noqa: N818 - name fixed by the archit
         self.event_type = event_type
 
 
-class RateLimited(ConnectorError):  # noqa: N818 - name fixed by the architecture
+class RateLimited(ConnectorError):
     """The platform answered 429; retry after `retry_after` seconds (None: unknown)."""
 
     def __init__(self, platform: str, retry_after: float | None = None) -> None:

@@ -147,9 +147,12 @@ def opt_words(obj: Mapping[str, Any], path: str, *, at: str = "") -> tuple[str, 
         return ()
     if isinstance(value, str):
         return tuple(value.split())
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return tuple(item for item in value if item)
-    raise PayloadInvalid(full, f"expected array of strings or string, got {_kind(value)}")
+    if not isinstance(value, list):
+        raise PayloadInvalid(full, f"expected array of strings or string, got {_kind(value)}")
+    for index, item in enumerate(value):
+        if not isinstance(item, str):
+            raise PayloadInvalid(f"{full}[{index}]", f"expected string, got {_kind(item)}")
+    return tuple(item for item in value if item)
 
 
 def iter_objs(

@@ -22,12 +22,15 @@ class _TextExtractor(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skipping = 0
+        self._links: list[tuple[str, int]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIP_TAGS:
             self._skipping += 1
         elif tag == "li":
             self.parts.append("\n- ")
+        elif tag == "a":
+            self._links.append((dict(attrs).get("href") or "", len(self.parts)))
         elif tag == "img":
             alt = dict(attrs).get("alt")
             if alt:
@@ -38,12 +41,27 @@ class _TextExtractor(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIP_TAGS:
             self._skipping = max(0, self._skipping - 1)
-        elif tag in _BLOCK_TAGS:
+        elif tag == "a" and self._links:
+            href, start = self._links.pop()
+            self.parts.append(link_suffix("".join(self.parts[start:]), href))
+        elif tag in _BLOCK_TAGS and tag != "li":
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
         if not self._skipping:
             self.parts.append(data.replace("\n", " "))
+
+
+def link_suffix(label: str, target: str) -> str:
+    """Return ` (<url>)` to follow a link's label, or "" when the label already shows it.
+
+    Any URL not visible in the label is kept, so tracking links stay readable;
+    `mailto:`/`tel:` links whose address is the label get no suffix.
+    """
+    address = target.split(":", 1)[-1] if target.startswith(("mailto:", "tel:")) else target
+    if not target or not label.strip() or address in label:
+        return ""
+    return f" ({target})"
 
 
 def tidy(text: str) -> str:

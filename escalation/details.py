@@ -16,13 +16,15 @@ from functools import cache
 
 from escalation.case import Message, Role
 from escalation.policy_model import CollectItem, DetailKind, SubAgent
-from escalation.text import clauses, content_words, stem, words
+from escalation.text import clauses, content_words, fold, stem, words
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-ORDER_NUMBER = re.compile(r"(?<![\w@.-])(?=[A-Za-z0-9-]*(?:\d[A-Za-z-]*){4})[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*(?![\w@-])")
+ORDER_NUMBER = re.compile(
+    r"(?<![\w@.-])(?=[A-Za-z0-9-]*(?:\d[A-Za-z-]*){4})[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*(?![\w@-])"
+)
 PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d\s().-]{5,}\d(?!\w)")
 MIN_ASK_SCORE = 1.5
-"""Half the detail's name words plus half its `ask` words, or more, make a bot message ask for it."""
+"""Half the detail's name words and half its `ask` words (or more) make a bot message ask."""
 _ASKING = re.compile(
     r"\?|\b(?:please|tell me|give me|provide|enter|send|share|describe|confirm|type|"
     r"por favor|s'il vous plait|bitte|per favore|alstublieft|graag)\b"
@@ -78,7 +80,11 @@ def _ask_score(item: CollectItem, said: set[str], bot_text: str) -> float:
     name_stems, ask_stems = _keys(item)
     name_part = len(name_stems & said) / len(name_stems) if name_stems else 0.0
     ask_part = len(ask_stems & said) / len(ask_stems) if ask_stems else 0.0
-    why = 1.0 if _is_reason(item) and re.search(r"\bwhy\b|\breason\b", bot_text, re.I) else 0.0
+    asks_why = re.search(
+        r"\bwhy\b|\breason\b|\bporque\b|\bpourquoi\b|\bwarum\b|\bperche\b|\bwaarom\b",
+        fold(bot_text),
+    )
+    why = MIN_ASK_SCORE if _is_reason(item) and asks_why else 0.0
     return 2 * name_part + ask_part + why
 
 

@@ -30,5 +30,7 @@ def make_detector(name: str, policy: Policy) -> Detector:
     try:
         factory = DETECTORS[name]
     except KeyError:
-        raise KeyError(f"unknown detector '{name}' (known: {', '.join(sorted(DETECTORS))})") from None
+        raise KeyError(
+            f"unknown detector '{name}' (known: {', '.join(sorted(DETECTORS))})"
+        ) from None
     return factory(policy)

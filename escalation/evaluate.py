@@ -48,7 +48,9 @@ class Report:
     misses: list[Miss] = field(default_factory=list)
     groups: dict[str, Counter[str]] = field(default_factory=dict)
 
-    def add(self, expectation: Expectation, decision: Decision, case_id: str | None, group: str | None) -> None:
+    def add(
+        self, expectation: Expectation, decision: Decision, case_id: str | None, group: str | None
+    ) -> None:
         """Score one decided case."""
         actual = decision.to_json()
         self.total += 1
@@ -63,7 +65,9 @@ class Report:
             tally["exact"] += 1
             return
         shown = {k: actual[k] for k in ("status", *expectation.fields) if k in actual}
-        self.misses.append(Miss(case_id, group, {"status": expectation.status, **expectation.fields}, shown))
+        self.misses.append(
+            Miss(case_id, group, {"status": expectation.status, **expectation.fields}, shown)
+        )
 
     def precision_recall(self) -> dict[str, dict[str, float | int]]:
         """Per status: precision, recall and support (cases expected with that status)."""
@@ -88,8 +92,14 @@ class Report:
         tp = self.confusion[("escalate", "escalate")]
         predicted = sum(n for (_, a), n in self.confusion.items() if a == "escalate")
         support = sum(n for (e, _), n in self.confusion.items() if e == "escalate")
-        correct = sum(n for (e, a), n in self.confusion.items() if (e == "escalate") == (a == "escalate"))
-        return {"precision": _ratio(tp, predicted), "recall": _ratio(tp, support), "accuracy": _ratio(correct, self.total)}
+        correct = sum(
+            n for (e, a), n in self.confusion.items() if (e == "escalate") == (a == "escalate")
+        )
+        return {
+            "precision": _ratio(tp, predicted),
+            "recall": _ratio(tp, support),
+            "accuracy": _ratio(correct, self.total),
+        }
 
     def to_json(self) -> dict[str, Any]:
         """The whole report as plain JSON."""
@@ -159,4 +169,3 @@ def group_of(raw: dict[str, Any], path: str | None) -> str | None:
 
 def _ratio(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
-

@@ -8,7 +8,9 @@ from escalation.decision import Signal, Status
 from escalation.signals import Evidence
 
 WITH_TEAM = "A human teammate has already replied, so the conversation is with the team."
-NOTHING = "No confirmed escalation signal: the user did not ask for a human and the bot did not hand off."
+NOTHING = (
+    "No confirmed escalation signal: the user did not ask for a human and the bot did not hand off."
+)
 
 _BOT_FAMILIES = {
     "bot_escalated": "The bot said it handed the conversation over to the team",
@@ -20,7 +22,11 @@ _BOT_FAMILIES = {
 
 
 def reason(
-    signal: Signal, evidence: Evidence, status: Status, sub_agent: str | None, missing: Sequence[str]
+    signal: Signal,
+    evidence: Evidence,
+    status: Status,
+    sub_agent: str | None,
+    missing: Sequence[str],
 ) -> str:
     """Why the decision is `escalate` or `pending`, in one sentence."""
     cause = _cause(signal, evidence, sub_agent)

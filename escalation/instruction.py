@@ -18,8 +18,24 @@ if TYPE_CHECKING:
     from escalation.policy_model import WorkspaceModel
 
 _ALWAYS = re.compile(r"\b(?:always|siempre|toujours|immer|sempre|altijd)\b")
-_GENERIC = frozenset(stem(w) for w in ("escalate", "escalation", "user", "customer", "issue",
-                                       "problem", "question", "human", "case", "conversation"))
+_GENERIC = frozenset(
+    stem(w)
+    for w in (
+        "escalate",
+        "escalation",
+        "user",
+        "customer",
+        "issue",
+        "problem",
+        "question",
+        "human",
+        "case",
+        "conversation",
+    )
+)
+
+
+Mode = Literal["only", "always", "unmatched", "none"]
 
 
 @dataclass(frozen=True)
@@ -28,7 +44,7 @@ class Narrowing:
 
     topics: tuple[str, ...]
     source: Literal["only_topics", "instruction", "none"]
-    instruction_mode: Literal["only", "always", "unmatched", "none"] = "none"
+    instruction_mode: Mode = "none"
     instruction_topics: tuple[str, ...] = ()
 
     def describe(self) -> str:
@@ -37,7 +53,9 @@ class Narrowing:
             return "instruction matches no topic; escalation is not narrowed"
         read = ""
         if self.instruction_mode != "none":
-            read = f"instruction read as {self.instruction_mode}: {', '.join(self.instruction_topics)}"
+            read = (
+                f"instruction read as {self.instruction_mode}: {', '.join(self.instruction_topics)}"
+            )
         if self.source == "only_topics":
             used = f"narrowed to {', '.join(self.topics)} (escalation.only_topics)"
             return f"{used}; {read} (ignored)" if read else used
@@ -50,7 +68,10 @@ def interpret_instruction(model: WorkspaceModel) -> Narrowing:
     """The narrowing a workspace asks for: `only_topics`, else the instruction's topics."""
     explicit = model.escalation.only_topics
     text = model.escalation.instruction or ""
-    mode, topics = _read(text, model) if text.strip() else ("none", ())
+    mode: Mode = "none"
+    topics: tuple[str, ...] = ()
+    if text.strip():
+        mode, topics = _read(text, model)
     if explicit:
         return Narrowing(explicit, "only_topics", mode, topics)
     if mode == "only":

@@ -217,7 +217,9 @@ def _load_table(language: str) -> _LanguageTable:
     terms = {name: _squash(value) for name, value in (data.get("terms") or {}).items()}
     expand = _Expander(terms)
     families = {name: [expand(p) for p in items] for name, items in data["families"].items()}
-    guards = {name: _alternation(map(expand, data.get("guards", {}).get(name, []))) for name in GUARDS}
+    guards = {
+        name: _alternation(map(expand, data.get("guards", {}).get(name, []))) for name in GUARDS
+    }
     return _LanguageTable(
         families,
         guards,
@@ -254,4 +256,3 @@ def _squash(value: str) -> str:
 def _alternation(patterns: Iterator[str]) -> re.Pattern[str] | None:
     items = list(patterns)
     return re.compile("|".join(f"(?:{p})" for p in items)) if items else None
-

@@ -3,8 +3,10 @@
 `load_policy(path)` reads the file and reports every problem at once as `ConfigInvalid`,
 one line each, naming the file, the key path and what is wrong: unknown keys (with the
 nearest valid key), wrong types, missing required keys, undefined references, invalid
-regular expressions and duplicate names. The shapes live in `policy_model.py`; how a
-free-text `escalation.instruction` becomes topics lives in `instruction.py`.
+regular expressions and duplicate names. Shape problems (keys and types) are reported
+first; references between sections are checked once the shapes are right. The shapes
+live in `policy_model.py`; how a free-text `escalation.instruction` becomes topics lives
+in `instruction.py`.
 """
 
 from __future__ import annotations
@@ -31,7 +33,15 @@ from escalation.policy_model import (
     WorkspaceModel,
 )
 
-BUILTIN_SUMMARY_FIELDS = ("issue", "next_step", "signal", "reason", "evidence", "sub_agent", "target")
+BUILTIN_SUMMARY_FIELDS = (
+    "issue",
+    "next_step",
+    "signal",
+    "reason",
+    "evidence",
+    "sub_agent",
+    "target",
+)
 """Summary fields Handoff fills itself; any other name is a detail (\"not given\" if absent)."""
 
 
@@ -131,7 +141,7 @@ _UniqueKeyLoader.add_constructor(
 
 def _parse_yaml(text: str, source: str) -> dict[str, Any]:
     try:
-        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""

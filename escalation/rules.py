@@ -104,31 +104,30 @@ class RulesDetector:
         return None
 
     def _conclude(self, reading: _Reading) -> Decision:
-        case, sub_agent = reading.case, reading.sub_agent
-        collected = dict(reading.details.collected) if reading.details else {}
-        base = {"id": case.id, "sub_agent": sub_agent, "collected": collected}
-        if any(m.role is Role.AGENT for m in case.messages):
-            return Decision(status=Status.NONE, signal=None, target=None,
-                            reason=explain.WITH_TEAM, **base)
+        if any(m.role is Role.AGENT for m in reading.case.messages):
+            return _none(reading, explain.WITH_TEAM)
         if self._filtered_out(reading):
-            reason = explain.narrowed(self.policy.narrowing.topics, reading.subject.topic)
-            return Decision(status=Status.NONE, signal=None, target=None, reason=reason, **base)
+            return _none(
+                reading, explain.narrowed(self.policy.narrowing.topics, reading.subject.topic)
+            )
         signals = {s: e for s, e in reading.signals.items() if self._allowed(s)}
         if not signals:
-            return Decision(status=Status.NONE, signal=None, target=None,
-                            reason=explain.NOTHING, **base)
+            return _none(reading, explain.NOTHING)
         signal = next(s for s in SIGNAL_PRIORITY if s in signals)
         evidence = signals[signal]
         missing = reading.details.missing if reading.details else ()
-        status = Status.PENDING if missing and not _overrides_details(evidence) else Status.ESCALATE
+        pending = bool(missing) and not _overrides_details(evidence)
+        status = Status.PENDING if pending else Status.ESCALATE
         return Decision(
+            id=reading.case.id,
             status=status,
             signal=signal,
-            target=self.policy.target_for(sub_agent),
-            reason=explain.reason(signal, evidence, status, sub_agent, missing),
+            sub_agent=reading.sub_agent,
+            target=self.policy.target_for(reading.sub_agent),
+            reason=explain.reason(signal, evidence, status, reading.sub_agent, missing),
             evidence=evidence.quote or None,
-            missing=missing if status is Status.PENDING else (),
-            **base,
+            missing=missing if pending else (),
+            collected=_collected(reading),
         )
 
     def _filtered_out(self, reading: _Reading) -> bool:
@@ -143,6 +142,22 @@ class RulesDetector:
     def _allowed(self, signal: Signal) -> bool:
         """Narrowing turns the out-of-scope signal off."""
         return not (signal is Signal.OUT_OF_SCOPE and self.policy.narrowing.topics)
+
+
+def _none(reading: _Reading, reason: str) -> Decision:
+    return Decision(
+        id=reading.case.id,
+        status=Status.NONE,
+        signal=None,
+        sub_agent=reading.sub_agent,
+        target=None,
+        reason=reason,
+        collected=_collected(reading),
+    )
+
+
+def _collected(reading: _Reading) -> dict[str, str]:
+    return dict(reading.details.collected) if reading.details else {}
 
 
 def _overrides_details(evidence: Evidence) -> bool:

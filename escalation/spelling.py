@@ -41,7 +41,7 @@ class SpellingFixer:
         return candidates.pop() if len(candidates) == 1 else word
 
     def _inflected(self, word: str) -> bool:
-        """"escalated", "persons": a key word plus an ending is not a typo."""
+        """A key word plus an ending ("escalated", "persons") is not a typo."""
         return any(
             word[:cut] in self.vocabulary and word[cut:] in _ENDINGS
             for cut in range(MIN_LENGTH - 1, len(word))

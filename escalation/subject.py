@@ -34,7 +34,9 @@ _INFO_QUESTION = re.compile(
     r"^\W*(?:how|what|when|where|which|who|why|is|are|does|do|did|will|would|should|"
     r"can\s+i|could\s+i|may\s+i|am\s+i)\b"
 )
-_DESIRE = re.compile(r"\b(?:i|we)(?:'d|\s+would)?\s+(?:really\s+)?(?:want|like|need|wish)\b|\bplease\b")
+_DESIRE = re.compile(
+    r"\b(?:i|we)(?:'d|\s+would)?\s+(?:really\s+)?(?:want|like|need|wish)\b|\bplease\b"
+)
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,9 @@ def read_subject(
             if best is not None and _states_a_wish(message.text):
                 requested.add(best)
     topic = opening or _best(totals)
-    return Subject(topic, rule, _out_of_scope(policy, index, topic, latest_request), frozenset(requested))
+    return Subject(
+        topic, rule, _out_of_scope(policy, index, topic, latest_request), frozenset(requested)
+    )
 
 
 def _best(totals: dict[str, float]) -> str | None:

@@ -127,4 +127,3 @@ def compile_phrase(phrase: str) -> re.Pattern[str]:
     """A workspace phrase as a whole-word, case- and accent-insensitive regular expression."""
     parts = [re.escape(part) for part in fold(phrase).split()]
     return re.compile(r"(?<!\w)" + r"\s+".join(parts) + r"(?!\w)")
-

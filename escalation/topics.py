@@ -22,9 +22,9 @@ from escalation.policy_model import Topic, WorkspaceModel
 from escalation.text import content_words, detect_language, fold, stem, words
 
 KEYWORD_SCORE = 1.5
-MIN_TOPIC_SCORE = 0.7
+MIN_TOPIC_SCORE = 0.75
 """On the normalized scale (a word only one topic has weighs 1): a topic's own name or
-keyword word, its description's words, or two of its examples' words."""
+keyword word, or two words of its description or examples."""
 _NAME_FACTOR = 1.0
 """Topic names and keywords are chosen deliberately: their words count fully."""
 _DESCRIPTION_FACTOR = 0.7
@@ -147,7 +147,9 @@ def _names(text: str) -> set[str]:
 
 def _contains(sequence: Sequence[str], phrase: Sequence[str]) -> bool:
     size = len(phrase)
-    return any(tuple(sequence[i : i + size]) == tuple(phrase) for i in range(len(sequence) - size + 1))
+    return any(
+        tuple(sequence[i : i + size]) == tuple(phrase) for i in range(len(sequence) - size + 1)
+    )
 
 
 def _workspace_language(model: WorkspaceModel) -> str:

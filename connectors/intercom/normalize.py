@@ -70,7 +70,7 @@ def _parts(body: Mapping[str, Any], types: Iterable[str]) -> list[tuple[str, Map
     wanted = frozenset(types)
     return [
         (path, part)
-        for path, part in iter_objs(body, PARTS, at=ITEM, required=False)
+        for path, part in iter_objs(get_obj(body, ITEM), PARTS, at=ITEM, required=False)
         if get_str(part, "part_type", at=path) in wanted
     ]
 
@@ -80,7 +80,7 @@ def _event(
 ) -> Event:
     """Build an event with the fields every topic shares (key, time, state, tags, app)."""
     state = status or opt_str(body, f"{ITEM}.state")
-    tags = iter_objs(body, "tags.tags", at=ITEM, required=False)
+    tags = iter_objs(get_obj(body, ITEM), "tags.tags", at=ITEM, required=False)
     return Event(
         kind=kind,
         event_type=event_type(body),

@@ -38,7 +38,7 @@ from connectors.model import (
     Platform,
     Role,
 )
-from connectors.text import tidy
+from connectors.text import link_suffix, tidy
 
 SUBSCRIPTIONS = {
     "channel": "message.channels",
@@ -97,7 +97,7 @@ def _markup(match: re.Match[str]) -> str:
         return target[0] + (label or target[1:])
     if target.startswith("!"):
         return label or "@" + target[1:].split("^")[0]
-    return label or target
+    return label + link_suffix(label, target) if label else target
 
 
 def slack_to_text(text: str) -> str:

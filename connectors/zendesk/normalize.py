@@ -4,7 +4,10 @@ Two shapes arrive. Event-subscription webhooks send Zendesk's fixed envelope
 (`type: zen:event-type:ticket.*`, ticket snapshot in `detail`, the change in `event`).
 Trigger-connected webhooks send the body an admin pasted from `trigger_body.json`
 (`type: handoff:ticket.updated`): every value there is rendered text, so ids, flags and
-times are read tolerantly.
+times are read tolerantly. The trigger is meant to fire on "Ticket is Updated" when any
+of: a comment is present (public or private), status changed to Solved, status changed
+to Closed. It always reports the latest comment, so a status-only update repeats a
+comment Handoff already has (messages dedupe by id) together with the new status.
 """
 
 from __future__ import annotations
@@ -111,33 +114,39 @@ def _event(body: Mapping[str, Any], ctx: Context, kind: EventKind, **fields: Any
     )
 
 
-def comment_added(body: Mapping[str, Any], ctx: Context) -> Event:
-    """`ticket.comment_added`: a public comment is a message, a private one a note."""
+def _comment_message(body: Mapping[str, Any], ctx: Context) -> Message:
+    """Build the message of an event-subscription comment (role from `is_staff`).
+
+    The envelope carries no comment time; the event's `time` stands in for it.
+    """
     at = "event.comment"
     comment = get_obj(body, at)
     author_id = get_id(comment, "author.id", at=at)
     is_staff = get_bool(comment, "author.is_staff", at=at)
-    public = get_bool(comment, "is_public", at=at)
-    message = Message(
+    return Message(
         id=get_id(comment, "id", at=at),
         conversation=_key(ctx, get_id(body, "detail.id")),
         role=ctx.identities.known_role(author_id) or (Role.AGENT if is_staff else Role.USER),
         author_id=author_id,
         sent_at=get_iso_time(body, "time"),
         text=to_plain_text(opt_str(comment, "body", at=at) or ""),
-        public=public,
+        public=get_bool(comment, "is_public", at=at),
         attachments=_attachments(comment, at),
         raw=comment,
     )
-    kind = EventKind.MESSAGE if public else EventKind.NOTE
+
+
+def comment_added(body: Mapping[str, Any], ctx: Context) -> Event:
+    """`ticket.comment_added`: a public comment is a message, a private one a note."""
+    message = _comment_message(body, ctx)
     return _event(
         body,
         ctx,
-        kind,
+        EventKind.MESSAGE if message.public else EventKind.NOTE,
         messages=(message,),
         status=_status(opt_str(body, "detail.status")),
-        actor_id=author_id,
-        from_self=ctx.identities.is_self(author_id),
+        actor_id=message.author_id,
+        from_self=ctx.identities.is_self(message.author_id),
     )
 
 
@@ -178,32 +187,35 @@ def _trigger_role(body: Mapping[str, Any], author_id: str, ctx: Context) -> Role
     return role or Role.SYSTEM
 
 
-def trigger_ticket_updated(body: Mapping[str, Any], ctx: Context) -> Event:
-    """Normalize the trigger body: the latest comment (message or note) and the status."""
-    key = _key(ctx, get_id(body, "ticket.id"))
-    updated_at = get_iso_time(body, "ticket.updated_at")
+def _trigger_message(body: Mapping[str, Any], ctx: Context) -> Message:
+    """Build the message of the trigger body's latest comment."""
     author_id = get_id(body, "comment.author_id")
-    public = get_bool(body, "comment.is_public")
-    message = Message(
+    return Message(
         id=get_id(body, "comment.id"),
-        conversation=key,
+        conversation=_key(ctx, get_id(body, "ticket.id")),
         role=_trigger_role(body, author_id, ctx),
         author_id=author_id,
-        sent_at=opt_iso_time(body, "comment.created_at") or updated_at,
+        sent_at=opt_iso_time(body, "comment.created_at") or get_iso_time(body, "ticket.updated_at"),
         text=to_plain_text(opt_str(body, "comment.body") or ""),
-        public=public,
+        public=get_bool(body, "comment.is_public"),
         raw=get_obj(body, "comment"),
     )
+
+
+def trigger_ticket_updated(body: Mapping[str, Any], ctx: Context) -> Event:
+    """Normalize the trigger body: the latest comment (message or note) and the status."""
+    message = _trigger_message(body, ctx)
+    updater = opt_id(body, "current_user.id")
     return Event(
-        kind=EventKind.MESSAGE if public else EventKind.NOTE,
+        kind=EventKind.MESSAGE if message.public else EventKind.NOTE,
         event_type=TRIGGER_TICKET_UPDATED,
         delivery_id=ctx.delivery_id,
-        conversation=key,
-        occurred_at=updated_at,
+        conversation=message.conversation,
+        occurred_at=get_iso_time(body, "ticket.updated_at"),
         messages=(message,),
         status=_status(opt_str(body, "ticket.status")),
-        actor_id=opt_id(body, "current_user.id") or author_id,
-        from_self=ctx.identities.is_self(opt_id(body, "current_user.id"), author_id),
+        actor_id=updater or message.author_id,
+        from_self=ctx.identities.is_self(updater, message.author_id),
         tags=opt_words(body, "ticket.tags"),
         raw=body,
     )
