@@ -29,6 +29,8 @@ _NAME_FACTOR = 1.0
 """Topic names and keywords are chosen deliberately: their words count fully."""
 _DESCRIPTION_FACTOR = 0.7
 _EXAMPLE_FACTOR = 0.5
+_DOMAIN_MIN = 1.5
+_DOMAIN_SHARE = 0.25
 """Example messages also carry incidental words ("these boots"): they count half."""
 
 
@@ -66,19 +68,30 @@ class TopicIndex:
             name: self._vocabulary(topic, raw[name]) for name, topic in model.topics.items()
         }
         in_scope = set(model.scope.topics)
-        scope_stems = {s for name in in_scope for s in raw.get(name, {})}
-        scope_stems |= set(self.stems(model.scope.description))
-        self.scope_stems = frozenset(scope_stems - _weak_stems())
+        deliberate = _deliberate_stems(model)
+        self.domains = _domains_of(deliberate)
+        domain_stems = {s for name in self.domains for s in _domain_stems()[name]}
+        self.scope_stems = frozenset((deliberate | domain_stems) - _weak_stems())
+        """Words that put a message inside the scope."""
+        examples = {s for name in in_scope for s in raw.get(name, {})}
+        self.example_stems = frozenset(examples - self.scope_stems - _weak_stems())
+        """Words of in-scope examples only: weak evidence, since examples carry incidental words."""
         self.in_scope = frozenset(in_scope)
 
     def stems(self, text: str) -> list[str]:
-        """Content-word stems of a text in the workspace's language."""
-        return [stem(w, self.language) for w in content_words(text)]
+        """Content-word stems of a text, other languages' words read through the glossary."""
+        return [stem(w, self.language) for w in self._translated(content_words(text), text)]
+
+    def _translated(self, tokens: list[str], text: str) -> list[str]:
+        if detect_language(text, self.language) == self.language:
+            return tokens
+        glossary = _glossary()
+        return [glossary.get(token, token) for token in tokens]
 
     def score(self, text: str) -> TopicScores:
         """How strongly a text is about each topic."""
         stems = self.stems(text)
-        all_stems = [stem(w, self.language) for w in words(text)]
+        all_stems = [stem(w, self.language) for w in self._translated(words(text), text)]
         scores: dict[str, float] = {}
         hits: dict[str, list[str]] = {}
         for name, vocabulary in self._topics.items():
@@ -93,7 +106,9 @@ class TopicIndex:
         """The off-subject words of a message that is clearly outside the scope, else None.
 
         Clearly outside means: written in the workspace's language, no word of it belongs to
-        the scope, and at least two of its words are neither workspace nor everyday words.
+        the scope or to the subject domains the workspace's words belong to, and more of its
+        words belong to another subject domain (`lexicon/domains.yaml`) than to the topics'
+        examples. Unknown words alone (product names, typos) never make a message out of scope.
         """
         if detect_language(text, self.language) != self.language:
             return None
@@ -102,9 +117,16 @@ class TopicIndex:
         if any(s in self.scope_stems for s in stems):
             return None
         ignorable = _weak_stems() | _service_stems()
-        foreign = [w for w, s in zip(content, stems, strict=True) if s not in ignorable]
-        foreign = [w for w in foreign if len(w) > 2 and not any(ch.isdigit() for ch in w)]
-        return foreign if len(set(foreign)) >= 2 else None
+        off_subject = _off_subject_stems(self.domains)
+        found = {
+            w: s
+            for w, s in zip(content, stems, strict=True)
+            if s in off_subject and s not in ignorable and s not in self.example_stems
+        }
+        spread = _domain_spread()
+        weight = sum(1 / spread[s] for s in set(found.values()))
+        echoed = {s for s in stems if s in self.example_stems}
+        return list(found) if weight >= 1 and weight > len(echoed) else None
 
     def _vocabulary(self, topic: Topic, stems: dict[str, float]) -> _TopicVocabulary:
         keywords = tuple(
@@ -162,6 +184,64 @@ def _workspace_language(model: WorkspaceModel) -> str:
 def _language_of_texts(texts: Sequence[str]) -> str:
     votes = Counter(detect_language(t) for t in texts if t)
     return votes.most_common(1)[0][0] if votes else "en"
+
+
+def _deliberate_stems(model: WorkspaceModel) -> set[str]:
+    """Stems of the words a workspace chose on purpose: scope, in-scope topic names,
+    descriptions and keywords (not the incidental words of example messages)."""
+    texts = [model.scope.description]
+    for name in model.scope.topics:
+        topic = model.topics[name]
+        texts += [name.replace("_", " "), topic.description, *topic.keywords]
+    return {stem(w) for text in texts for w in content_words(text)}
+
+
+def _domains_of(stems: set[str]) -> frozenset[str]:
+    """The subject domains a workspace's words belong to.
+
+    Each shared word counts 1 / (the number of domains that hold it), so "order" or
+    "bill", which many domains share, say little on their own.
+    """
+    spread = _domain_spread()
+    scores = {
+        name: sum(1 / spread[s] for s in members & stems)
+        for name, members in _domain_stems().items()
+    }
+    bar = max(_DOMAIN_MIN, _DOMAIN_SHARE * max(scores.values(), default=0.0))
+    return frozenset(name for name, score in scores.items() if score >= bar)
+
+
+@cache
+def _domain_spread() -> Counter[str]:
+    return Counter(s for members in _domain_stems().values() for s in members)
+
+
+@cache
+def _domain_stems() -> dict[str, frozenset[str]]:
+    table = load_lexicon("domains")
+    return {
+        name: frozenset(stem(w) for word in items for w in words(str(word)))
+        for name, items in table.items()
+    }
+
+
+@cache
+def _off_subject_stems(own: frozenset[str]) -> frozenset[str]:
+    neutral = set(load_lexicon("common").get("neutral_domains", ()))
+    others = [members for name, members in _domain_stems().items() if name not in own | neutral]
+    return frozenset().union(*others) - _weak_stems() - _service_stems()
+
+
+@cache
+def _glossary() -> dict[str, str]:
+    """Folded word in another language → its English head word."""
+    table = load_lexicon("glossary")
+    return {
+        str(form): str(head)
+        for head, languages in table.items()
+        for forms in (languages or {}).values()
+        for form in forms
+    }
 
 
 @cache
