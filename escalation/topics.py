@@ -187,8 +187,11 @@ def _language_of_texts(texts: Sequence[str]) -> str:
 
 
 def _deliberate_stems(model: WorkspaceModel) -> set[str]:
-    """Stems of the words a workspace chose on purpose: scope, in-scope topic names,
-    descriptions and keywords (not the incidental words of example messages)."""
+    """Stems of the words a workspace chose on purpose.
+
+    The scope description and in-scope topics' names, descriptions and keywords; not the
+    incidental words of example messages.
+    """
     texts = [model.scope.description]
     for name in model.scope.topics:
         topic = model.topics[name]
