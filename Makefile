@@ -26,7 +26,7 @@ typecheck: install
 	$(BIN)/mypy
 
 unit: install
-	$(BIN)/pytest
+	$(BIN)/pytest -q
 
 test: lint typecheck unit  ## ruff, mypy, pytest
 

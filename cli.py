@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import IO, Any, NoReturn
+from collections.abc import Iterable, Iterator
+from typing import Any, NoReturn
 
 import click
 
@@ -23,8 +24,8 @@ _config_option = click.option(
 )
 _input_option = click.option(
     "--input",
-    "input_file",
-    type=click.File("r", encoding="utf-8"),
+    "input_path",
+    type=click.Path(dir_okay=False, allow_dash=True),
     default="-",
     help="Cases as JSONL (default: standard input).",
 )
@@ -55,7 +56,7 @@ def main() -> None:
     show_default=True,
     help="`table` prints the decisions for people.",
 )
-def detect(config_path: str, input_file: IO[str], detector: str, output_format: str) -> None:
+def detect(config_path: str, input_path: str, detector: str, output_format: str) -> None:
     """Decide each case (one JSON object per line) and write one decision per line, in order.
 
     Exit 0 when every line was decided, 1 when some lines were not valid cases (each still
@@ -63,7 +64,7 @@ def detect(config_path: str, input_file: IO[str], detector: str, output_format: 
     """
     chosen = make_detector(detector, _policy_or_exit(config_path))
     result = RunResult()
-    for raw, outcome in decide_lines(input_file, chosen, result):
+    for raw, outcome in decide_lines(jsonl_lines(input_path), chosen, result):
         if output_format == "table":
             click.echo(_table_row(raw, outcome))
         else:
@@ -93,7 +94,7 @@ def detect(config_path: str, input_file: IO[str], detector: str, output_format: 
 @click.option("--max-misses", default=50, show_default=True, help="Misses listed in text output.")
 def evaluate(
     config_path: str,
-    input_file: IO[str],
+    input_path: str,
     detector: str,
     output_format: str,
     group_by: str | None,
@@ -101,7 +102,7 @@ def evaluate(
 ) -> None:
     """Score the detector on labelled cases (each line carries an `expect` object)."""
     chosen = make_detector(detector, _policy_or_exit(config_path))
-    report = _score(input_file, chosen, group_by)
+    report = _score(jsonl_lines(input_path), chosen, group_by)
     if output_format == "json":
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
@@ -117,6 +118,21 @@ def check_config(config_path: str) -> None:
     click.echo(_summary(policy))
 
 
+def jsonl_lines(path: str) -> Iterator[str]:
+    """Lines of a JSONL file or stdin ("-").
+
+    Split at newlines only, so a stray carriage return stays inside its line; a CRLF
+    ending is removed.
+    """
+    try:
+        stream = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+    except OSError as exc:
+        _fail([f"{path}: cannot read the input: {exc.strerror}"])
+    with stream:
+        for line in stream:
+            yield line.decode("utf-8", errors="replace").removesuffix("\n").removesuffix("\r")
+
+
 def _policy_or_exit(path: str) -> Policy:
     try:
         return load_policy(path)
@@ -130,7 +146,7 @@ def _fail(problems: list[str]) -> NoReturn:
     sys.exit(2)
 
 
-def _score(lines: IO[str], detector: Detector, group_by: str | None) -> Report:
+def _score(lines: Iterable[str], detector: Detector, group_by: str | None) -> Report:
     report = Report()
     for raw, outcome in decide_lines(lines, detector, RunResult()):
         if isinstance(outcome, CaseError):
