@@ -143,6 +143,34 @@ class Gateway(_Frozen):
     handover_rules: tuple[HandoverRule, ...] = ()
 
 
+SecretName = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$")]
+
+
+class PlatformSettings(_Frozen):
+    """How Handoff meets one platform for this workspace (the project's own keys).
+
+    Secrets are given by NAME — an environment variable or a key of the secrets file —
+    never by value, so the workspace file can be committed and secrets never logged.
+    """
+
+    webhook_secret: SecretName
+    """Zendesk webhook signing secret, Intercom client secret or Slack signing secret."""
+    bot_ids: tuple[str, ...] = ()
+    """The AI assistant's user / admin / bot ids: their messages are `bot` messages."""
+    self_ids: tuple[str, ...] = ()
+    """Handoff's own user / admin / bot ids: their events echo our actions and are dropped."""
+    teammate_ids: tuple[str, ...] = ()
+    """Human teammates (needed on Slack, where anyone can post): their replies are `agent`."""
+
+
+class Platforms(_Frozen):
+    """The platforms this workspace receives webhooks from."""
+
+    zendesk: PlatformSettings | None = None
+    intercom: PlatformSettings | None = None
+    slack: PlatformSettings | None = None
+
+
 class WorkspaceModel(_Frozen):
     """A whole workspace file, as written (before cross-reference checks)."""
 
@@ -152,3 +180,4 @@ class WorkspaceModel(_Frozen):
     escalation: Escalation = Escalation()
     sub_agents: dict[Name, SubAgent] = Field(default_factory=dict)
     gateway: Gateway = Gateway()
+    platforms: Platforms = Platforms()
