@@ -187,9 +187,8 @@ def _report_text(report: Report, max_misses: int) -> str:
     )
     lines.append("\nstatus     precision  recall  support")
     for status, row in report.precision_recall().items():
-        lines.append(
-            f"{status:<10} {row['precision']:>9.1%} {row['recall']:>7.1%} {row['support']:>8}"
-        )
+        precision, recall = _percent(row["precision"]), _percent(row["recall"])
+        lines.append(f"{status:<10} {precision:>9} {recall:>7} {row['support']:>8}")
     lines.append("\nconfusion (rows expected, columns actual)")
     lines.append("           " + "".join(f"{s:>10}" for s in ("escalate", "pending", "none")))
     for expected in ("escalate", "pending", "none"):
@@ -214,6 +213,10 @@ def _report_text(report: Report, max_misses: int) -> str:
             f"    expected {json.dumps(miss.expected)}\n    actual   {json.dumps(miss.actual)}"
         )
     return "\n".join(lines)
+
+
+def _percent(value: float | int | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
 
 
 def _summary(policy: Policy) -> str:

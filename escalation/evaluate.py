@@ -69,16 +69,16 @@ class Report:
             Miss(case_id, group, {"status": expectation.status, **expectation.fields}, shown)
         )
 
-    def precision_recall(self) -> dict[str, dict[str, float | int]]:
-        """Per status: precision, recall and support (cases expected with that status)."""
-        result: dict[str, dict[str, float | int]] = {}
+    def precision_recall(self) -> dict[str, dict[str, float | int | None]]:
+        """Per status: precision, recall (None when undefined) and support."""
+        result: dict[str, dict[str, float | int | None]] = {}
         for status in STATUSES:
             hit = self.confusion[(status, status)]
             predicted = sum(n for (_, a), n in self.confusion.items() if a == status)
             support = sum(n for (e, _), n in self.confusion.items() if e == status)
             result[status] = {
-                "precision": _ratio(hit, predicted),
-                "recall": _ratio(hit, support),
+                "precision": _ratio(hit, predicted) if predicted else None,
+                "recall": _ratio(hit, support) if support else None,
                 "support": support,
             }
         return result
