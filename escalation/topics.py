@@ -15,9 +15,16 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 
-from escalation.lexicon_loader import load_lexicon
+from escalation.domains import (
+    domain_spread,
+    domain_stems,
+    domains_of,
+    glossary,
+    off_subject_stems,
+    service_stems,
+    weak_stems,
+)
 from escalation.policy_model import Topic, WorkspaceModel
 from escalation.text import content_words, detect_language, fold, stem, words
 
@@ -29,8 +36,6 @@ _NAME_FACTOR = 1.0
 """Topic names and keywords are chosen deliberately: their words count fully."""
 _DESCRIPTION_FACTOR = 0.7
 _EXAMPLE_FACTOR = 0.5
-_DOMAIN_MIN = 1.5
-_DOMAIN_SHARE = 0.25
 """Example messages also carry incidental words ("these boots"): they count half."""
 
 
@@ -69,12 +74,12 @@ class TopicIndex:
         }
         in_scope = set(model.scope.topics)
         deliberate = _deliberate_stems(model)
-        self.domains = _domains_of(deliberate)
-        domain_stems = {s for name in self.domains for s in _domain_stems()[name]}
-        self.scope_stems = frozenset((deliberate | domain_stems) - _weak_stems())
+        self.domains = domains_of(deliberate)
+        own_domain_stems = {s for name in self.domains for s in domain_stems()[name]}
+        self.scope_stems = frozenset((deliberate | own_domain_stems) - weak_stems())
         """Words that put a message inside the scope."""
         examples = {s for name in in_scope for s in raw.get(name, {})}
-        self.example_stems = frozenset(examples - self.scope_stems - _weak_stems())
+        self.example_stems = frozenset(examples - self.scope_stems - weak_stems())
         """Words of in-scope examples only: weak evidence, since examples carry incidental words."""
         self.in_scope = frozenset(in_scope)
 
@@ -85,8 +90,8 @@ class TopicIndex:
     def _translated(self, tokens: list[str], text: str) -> list[str]:
         if detect_language(text, self.language) == self.language:
             return tokens
-        glossary = _glossary()
-        return [glossary.get(token, token) for token in tokens]
+        table = glossary()
+        return [table.get(token, token) for token in tokens]
 
     def score(self, text: str) -> TopicScores:
         """How strongly a text is about each topic."""
@@ -116,14 +121,14 @@ class TopicIndex:
         stems = [stem(w, self.language) for w in content]
         if any(s in self.scope_stems for s in stems):
             return None
-        ignorable = _weak_stems() | _service_stems()
-        off_subject = _off_subject_stems(self.domains)
+        ignorable = weak_stems() | service_stems()
+        off_subject = off_subject_stems(self.domains)
         found = {
             w: s
             for w, s in zip(content, stems, strict=True)
             if s in off_subject and s not in ignorable and s not in self.example_stems
         }
-        spread = _domain_spread()
+        spread = domain_spread()
         weight = sum(1 / spread[s] for s in set(found.values()))
         echoed = {s for s in stems if s in self.example_stems}
         return list(found) if weight >= 1 and weight > len(echoed) else None
@@ -197,61 +202,3 @@ def _deliberate_stems(model: WorkspaceModel) -> set[str]:
         topic = model.topics[name]
         texts += [name.replace("_", " "), topic.description, *topic.keywords]
     return {stem(w) for text in texts for w in content_words(text)}
-
-
-def _domains_of(stems: set[str]) -> frozenset[str]:
-    """The subject domains a workspace's words belong to.
-
-    Each shared word counts 1 / (the number of domains that hold it), so "order" or
-    "bill", which many domains share, say little on their own.
-    """
-    spread = _domain_spread()
-    scores = {
-        name: sum(1 / spread[s] for s in members & stems)
-        for name, members in _domain_stems().items()
-    }
-    bar = max(_DOMAIN_MIN, _DOMAIN_SHARE * max(scores.values(), default=0.0))
-    return frozenset(name for name, score in scores.items() if score >= bar)
-
-
-@cache
-def _domain_spread() -> Counter[str]:
-    return Counter(s for members in _domain_stems().values() for s in members)
-
-
-@cache
-def _domain_stems() -> dict[str, frozenset[str]]:
-    table = load_lexicon("domains")
-    return {
-        name: frozenset(stem(w) for word in items for w in words(str(word)))
-        for name, items in table.items()
-    }
-
-
-@cache
-def _off_subject_stems(own: frozenset[str]) -> frozenset[str]:
-    neutral = set(load_lexicon("common").get("neutral_domains", ()))
-    others = [members for name, members in _domain_stems().items() if name not in own | neutral]
-    return frozenset().union(*others) - _weak_stems() - _service_stems()
-
-
-@cache
-def _glossary() -> dict[str, str]:
-    """Folded word in another language → its English head word."""
-    table = load_lexicon("glossary")
-    return {
-        str(form): str(head)
-        for head, languages in table.items()
-        for forms in (languages or {}).values()
-        for form in forms
-    }
-
-
-@cache
-def _weak_stems() -> frozenset[str]:
-    return frozenset(stem(str(w)) for w in load_lexicon("common")["weak"])
-
-
-@cache
-def _service_stems() -> frozenset[str]:
-    return frozenset(stem(str(w)) for w in load_lexicon("common")["service"])
