@@ -19,7 +19,7 @@ from functools import cache, lru_cache
 from escalation.lexicon_loader import load_phrase_file
 from escalation.policy_model import PhraseRules
 from escalation.spelling import SpellingFixer
-from escalation.text import LANGUAGES, compile_phrase, fold_with_offsets
+from escalation.text import LANGUAGES, compile_phrase, detect_language, fold_with_offsets
 
 FAMILIES = (
     "user_request",
@@ -35,7 +35,7 @@ FAMILIES = (
 )
 GUARDS = ("negation", "hypothetical", "not_request", "alternative", "clarify")
 _TERM = re.compile(r"\{(\w+)\}")
-_CLAUSE_END = re.compile(r"[.!?;]+(?:\s|$)|\n|\s[-–—]\s|\.\.\.|\bbut\b")
+_CLAUSE_END = re.compile(r"[.!?;]+(?:\s|$)|\n|\s[-–—]\s|\.\.\.|\b(?:but|pero|aber|maar)\b")
 WORKSPACE = "workspace"
 
 
@@ -89,11 +89,13 @@ class PhraseBook:
         object.__setattr__(self, "prepare", lru_cache(maxsize=8192)(self._prepare))
 
     def prepare(self, text: str) -> Prepared:
-        """Fold a message and fix one-letter typos of key words, keeping original offsets."""
+        """Fold a message and, in English, fix one-letter typos of key words; keep offsets."""
         return self._prepare(text)
 
     def _prepare(self, text: str) -> Prepared:
         folded, offsets = fold_with_offsets(text)
+        if detect_language(text) != "en":
+            return Prepared(text, folded, tuple(offsets))
         fixed, fixed_offsets = self.spelling.correct_text(folded, offsets)
         return Prepared(text, fixed, tuple(fixed_offsets))
 
@@ -113,7 +115,7 @@ class PhraseBook:
 
     def guard_matches(self, guard: str, language: str, text: str) -> bool:
         """Whether a guard of the hit's language (English for workspace phrases) matches."""
-        languages = ("en",) if language == WORKSPACE else (language, "en")
+        languages = _guard_languages(guard, language)
         return any(_search(self.guards.get(lang, {}).get(guard), text) for lang in languages)
 
     def is_smalltalk(self, message: Prepared) -> bool:
@@ -150,6 +152,19 @@ def clause_end_of(folded: str, position: int) -> int:
     """Where the clause holding `position` ends."""
     match = _CLAUSE_END.search(folded, position)
     return match.start() if match else len(folded)
+
+
+def _guard_languages(guard: str, language: str) -> tuple[str, ...]:
+    """Whose guards apply to a hit: its own language's, and English's as a fallback.
+
+    Workspace phrases are guarded in English. English negation never guards another
+    language's hit: English "no" is Portuguese "in the" ("estou no app e quero ...").
+    """
+    if language == WORKSPACE:
+        return ("en",)
+    if guard == "negation" and language != "en":
+        return (language,)
+    return (language, "en")
 
 
 def _search(pattern: re.Pattern[str] | None, text: str) -> bool:
@@ -199,12 +214,13 @@ def _phrase_regex(phrase: str) -> str:
 def _combine(
     family: str, tables: dict[str, _LanguageTable], extra: list[str]
 ) -> re.Pattern[str] | None:
+    patterns = {language: table.families.get(family, []) for language, table in tables.items()}
+    patterns[WORKSPACE] = extra
     groups = [
-        f"(?P<{language}_{index}>{pattern})"
-        for language, table in tables.items()
-        for index, pattern in enumerate(table.families.get(family, []))
+        f"(?P<{language}_0>" + "|".join(f"(?:{p})" for p in items) + ")"
+        for language, items in patterns.items()
+        if items
     ]
-    groups += [f"(?P<{WORKSPACE}_{index}>{pattern})" for index, pattern in enumerate(extra)]
     return re.compile("|".join(groups)) if groups else None
 
 
