@@ -8,7 +8,7 @@ and a bot's "I can't" counts only while it is the bot's latest word.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from escalation.case import Message, Role
 from escalation.phrasebook import PhraseBook, Prepared
@@ -32,32 +32,43 @@ class Evidence:
 def read_user_request(messages: Sequence[Message], book: PhraseBook) -> Evidence | None:
     """The user's standing request for a human in this episode, if any."""
     standing: Evidence | None = None
-    offer_open = False
+    offer: Prepared | None = None
     for index, message in enumerate(messages):
         if message.role is Role.BOT:
-            offer_open = bool(book.find("bot_offer", book.prepare(message.text), guards=BOT_GUARDS))
+            prepared = book.prepare(message.text)
+            offer = prepared if book.find("bot_offer", prepared, guards=BOT_GUARDS) else None
         elif message.role is Role.USER:
             prepared = book.prepare(message.text)
-            standing = _after_user_message(prepared, index, book, standing, offer_open)
-            offer_open = False
+            standing = _after_user_message(prepared, index, book, standing, offer)
+            offer = None
     return standing
 
 
 def _after_user_message(
-    message: Prepared, index: int, book: PhraseBook, standing: Evidence | None, offer_open: bool
+    message: Prepared,
+    index: int,
+    book: PhraseBook,
+    standing: Evidence | None,
+    offer: Prepared | None,
 ) -> Evidence | None:
     """Replay one user message's requests and withdrawals in the order they were written."""
     events: list[tuple[int, Evidence | None]] = [
         (hit.start, Evidence("user_request", index, message.quote(hit)))
         for hit in book.find("user_request", message, guards=USER_GUARDS)
     ]
-    if offer_open and book.find("user_accept", message):
+    if offer is not None and _accepts(message, offer, book):
         events.append((0, Evidence("user_accept", index, message.original.strip())))
     if standing is not None or events:
         events += [(hit.start, None) for hit in book.find("user_withdraw", message)]
     for _, event in sorted(events, key=lambda item: item[0]):
         standing = event
     return standing
+
+
+def _accepts(reply: Prepared, offer: Prepared, book: PhraseBook) -> bool:
+    """A "yes" to the bot's offer; a short reply is read in the offer's languages too."""
+    languages = tuple(dict.fromkeys((*reply.languages, *offer.languages)))
+    return bool(book.find("user_accept", replace(reply, languages=languages)))
 
 
 def read_bot_handoff(

@@ -112,6 +112,21 @@ def detect_language(text: str, default: str = "en") -> str:
     return best
 
 
+def candidate_languages(text: str) -> tuple[str, ...]:
+    """The languages a message may be written in, likeliest first.
+
+    Those whose function words it uses most, plus English (support chats mix it in);
+    every covered language when it uses none ("agente!").
+    """
+    tokens = words(text)
+    counts = {lang: sum(token in stopwords(lang) for token in tokens) for lang in LANGUAGES}
+    best = max(counts.values(), default=0)
+    if best == 0:
+        return LANGUAGES
+    likeliest = tuple(lang for lang in LANGUAGES if counts[lang] == best)
+    return likeliest + (() if "en" in likeliest else ("en",))
+
+
 def content_words(text: str, language: str | None = None) -> list[str]:
     """Words that can carry a topic: not function words of any covered language, not numbers."""
     skip = stopwords(language) if language else _all_stopwords()
