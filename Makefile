@@ -4,7 +4,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck unit quality bench clean
+.PHONY: install run try detect-examples test lint typecheck unit quality bench bench-webhook clean
+
+# LOCAL DEMO VALUES ONLY for the secret NAMES that examples/workspace.yaml gives (never use
+# them for a real webhook): `make run` serves with them and `make try` signs with them.
+DEMO_SECRETS := ACME_ZENDESK_WEBHOOK_SECRET=local-demo-zendesk-secret \
+	ACME_INTERCOM_CLIENT_SECRET=local-demo-intercom-secret \
+	ACME_SLACK_SIGNING_SECRET=local-demo-slack-signing-secret
+DEMO_ENV := env $(DEMO_SECRETS) HANDOFF_WORKSPACES=examples/workspace.yaml
+PLATFORM ?= zendesk
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +22,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv and install Handoff with its dev extras
 
-run: install  ## decide the example cases with the example workspace
+run: install  ## migrate, then serve the example workspace (SQLite, embedded worker) on 127.0.0.1:8000
 	$(BIN)/handoff check-config --config examples/workspace.yaml
+	$(DEMO_ENV) $(BIN)/handoff db upgrade
+	@echo "Try it from another terminal: make try (PLATFORM=zendesk|intercom|slack), then .venv/bin/handoff events"
+	$(DEMO_ENV) $(BIN)/handoff serve
+
+try: install  ## POST one signed example event (PLATFORM=zendesk|intercom|slack) to `make run`
+	$(DEMO_ENV) $(BIN)/handoff webhook-example --platform $(PLATFORM) | sh
+
+detect-examples: install  ## decide the example cases with the example workspace (a table)
 	$(BIN)/handoff detect --config examples/workspace.yaml --input examples/cases.jsonl --format table
 
 lint: install
@@ -32,6 +48,9 @@ test: lint typecheck unit  ## ruff, mypy, pytest
 
 bench: install  ## detection cost per message (not part of make test)
 	$(BIN)/python bench/detect_per_message.py
+
+bench-webhook: install  ## webhook ack path vs a bare Flask endpoint under gunicorn, with wrk
+	$(BIN)/python bench/webhook_ack.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache *.egg-info

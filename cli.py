@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Iterator
-from typing import Any, NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -17,6 +18,10 @@ from escalation.detectors import DETECTORS, Detector, make_detector
 from escalation.evaluate import Report, group_of, read_expectation
 from escalation.policy import ConfigInvalid, Policy, load_policy
 from escalation.runner import RunResult, decide_lines
+
+if TYPE_CHECKING:
+    from handover.settings import Settings
+    from handover.workspaces import Workspaces
 
 CONFIG_HELP = "Workspace YAML file (see README: workspace keys)."
 _config_option = click.option(
@@ -244,6 +249,184 @@ def _summary(policy: Policy) -> str:
         f"targets: {targets or '-'}; default: {model.gateway.target or '- (tag and note only)'}"
     )
     return "\n".join(lines)
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to bind (default: HANDOFF_HOST, 127.0.0.1).")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=None, help="Default: HANDOFF_PORT, 8000."
+)
+@click.option("--workers", type=click.IntRange(1), default=2, show_default=True)
+@click.option("--threads", type=click.IntRange(1), default=8, show_default=True)
+@click.option(
+    "--worker/--no-worker",
+    "embedded",
+    default=None,
+    help="Run the job worker inside the server (default: HANDOFF_EMBEDDED_WORKER, on).",
+)
+def serve(
+    host: str | None, port: int | None, workers: int, threads: int, embedded: bool | None
+) -> None:
+    """Serve the webhooks (gunicorn gthread, else Flask's server) with the embedded worker."""
+    import server
+
+    overrides = {"host": host, "port": port, "embedded_worker": embedded}
+    settings = _settings_or_exit().model_copy(
+        update={k: v for k, v in overrides.items() if v is not None}
+    )
+    options = server.ServeOptions(workers, threads, settings.embedded_worker)
+    click.echo(server.banner(settings, _workspaces_or_exit(settings), options))
+    server.serve(settings, options)
+
+
+@main.command(name="webhook-example")
+@click.option("--platform", type=click.Choice(["zendesk", "intercom", "slack"]), default="zendesk")
+@click.option("--workspace", default=None, help="Default: the first served one on that platform.")
+@click.option(
+    "--body",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="JSON body to send (default: examples/webhooks/<platform>.json).",
+)
+def webhook_example(platform: str, workspace: str | None, body: Path | None) -> None:
+    """Print a curl command that POSTs a signed example event to `handoff serve`.
+
+    The signature uses the workspace's secret from the environment (or secrets file) and
+    is valid for 5 minutes; each command carries a fresh delivery id.
+    """
+    import server
+
+    settings = _settings_or_exit()
+    path = body or Path("examples/webhooks") / f"{platform}.json"
+    try:
+        click.echo(
+            server.webhook_example(
+                settings, _workspaces_or_exit(settings), platform, workspace, path
+            )
+        )
+    except LookupError as exc:
+        _fail([str(exc)])
+
+
+def _settings_or_exit() -> Settings:
+    """Settings from the `HANDOFF_*` environment; each problem on stderr and exit 2."""
+    from pydantic import ValidationError
+
+    from handover.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = [
+            f"HANDOFF_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        ]
+        _fail(problems)
+
+
+def _workspaces_or_exit(settings: Settings) -> Workspaces:
+    """The served workspaces; every problem on stderr and exit 2 when a file is invalid."""
+    from handover.workspaces import Workspaces
+
+    try:
+        return Workspaces.load(settings.workspaces, settings.secrets_file)
+    except ConfigInvalid as exc:
+        _fail(exc.problems)
+
+
+@main.group()
+def db() -> None:
+    """The event store's database (HANDOFF_DATABASE_URL)."""
+
+
+@db.command(name="upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations up to the newest revision."""
+    from handover import migrate
+    from handover.observability import configure_logging
+    from handover.settings import Settings
+
+    configure_logging()
+    url = Settings().database_url
+    migrate.upgrade(url)
+    click.echo(f"database at revision {migrate.current(url)}")
+
+
+@main.command()
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+def worker(workers: int) -> None:
+    """Process stored events (huey consumer), with the periodic sweep and purge."""
+    from handover import worker as consumer
+    from handover.observability import configure_logging
+    from handover.runtime import Runtime
+    from handover.settings import Settings
+
+    configure_logging()
+    try:
+        runtime = Runtime.create(Settings())
+    except ConfigInvalid as exc:
+        _fail(exc.problems)
+    consumer.run(runtime, workers)
+
+
+@main.command()
+@click.option("--failed", is_flag=True, help="Only events that failed (with path and reason).")
+@click.option("--workspace", default=None, help="Only this workspace's events.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
+def events(failed: bool, workspace: str | None, limit: int) -> None:
+    """List stored webhook events, newest first, with their status."""
+    from handover.settings import Settings
+    from handover.store import Database, list_events
+
+    database = Database.connect(Settings().database_url)
+    with database.read() as session:
+        rows = list_events(session, failed_only=failed, workspace=workspace, limit=limit)
+        for row in rows:
+            click.echo(_event_line(row))
+    database.dispose()
+    if not rows:
+        click.echo("no events", err=True)
+
+
+def _event_line(row: Any) -> str:
+    """One stored event as text; failed and skipped ones with where and why."""
+    head = (
+        f"{row.id:>7}  {row.received_at:%Y-%m-%d %H:%M:%S}  {row.status:<9}  "
+        f"{row.workspace}/{row.platform}  {row.event_type}  {row.delivery_id}"
+    )
+    if row.status == "failed":
+        return f"{head}\n         at {row.error_path}: {row.error_reason}"
+    if row.error_reason:
+        return f"{head}\n         ({row.error_reason}; attempts {row.attempts})"
+    return head
+
+
+@main.command()
+@click.option("--workspace", required=True)
+@click.option("--conversation", "conversation_id", default=None, help="Platform conversation id.")
+@click.option("--email", default=None, help="The customer's email address.")
+@click.option("--platform", default=None, type=click.Choice(["zendesk", "intercom", "slack"]))
+def forget(
+    workspace: str, conversation_id: str | None, email: str | None, platform: str | None
+) -> None:
+    """Delete a customer's stored conversations, messages, decisions and raw events."""
+    from handover.maintenance import forget as forget_customer
+    from handover.observability import configure_logging
+    from handover.settings import Settings
+    from handover.store import Database
+
+    if (conversation_id is None) == (email is None):
+        raise click.UsageError("give either --conversation or --email")
+    configure_logging()
+    database = Database.connect(Settings().database_url)
+    gone = forget_customer(
+        database, workspace, conversation=conversation_id, email=email, platform=platform
+    )
+    database.dispose()
+    names = ", ".join(gone.conversations) or "none"
+    click.echo(f"deleted conversations: {names}")
+    click.echo(
+        f"deleted {gone.messages} messages, {gone.decisions} decisions, {gone.events} raw events"
+    )
 
 
 if __name__ == "__main__":

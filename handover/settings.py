@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     """When set, the job queue is huey's Redis queue instead of its SQLite one."""
     queue_path: Path = Path("var/queue.db")
     """huey's SQLite queue file (embedded default)."""
+    queue_name: str = Field(default="handoff", pattern=r"^[A-Za-z0-9_]+$")
+    """The job queue's name: one per deployment sharing a Redis (keys `huey.*.<name>`)."""
     workspaces: Path = Path("examples")
     """A workspace YAML file, or a folder of them (`*.yaml`, one workspace each)."""
     secrets_file: Path | None = None

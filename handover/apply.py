@@ -1,0 +1,159 @@
+"""Apply one normalized event to its locked conversation: messages, detection, transitions.
+
+Called by the worker inside a write transaction. After new user or bot messages of the
+current episode the detector decides on the episode's transcript and the decision is
+stored with the transition it causes (`states`); a new agent reply moves the conversation
+to `with_team`; an event that closes the conversation hands it back (new episode, `bot`).
+Actions (tags, notes, routing) are planned from these rows in a later step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session
+
+from connectors.model import Event, Role
+from escalation.case import Case
+from escalation.decision import Decision
+from handover.conversations import customer_email, insert_messages, lock_conversation, transcript
+from handover.models import Conversation, StoredDecision, StoredMessage
+from handover.states import Cause, State, after_agent_reply, after_detection, after_hand_back
+
+Detect = Callable[[Case], Decision]
+DETECTED_ROLES = frozenset({Role.USER.value, Role.BOT.value})
+
+
+@dataclass
+class Applied:
+    """What applying one event did: how many messages were new, which rows were recorded."""
+
+    conversation: Conversation
+    new_messages: int = 0
+    decisions: list[StoredDecision] = field(default_factory=list)
+
+
+def apply_event(
+    session: Session, event: Event, event_id: int, detect: Detect, now: datetime
+) -> Applied:
+    """Apply `event` (stored as `event_id`) to its conversation, locked for the transaction."""
+    conversation = lock_conversation(session, event.conversation, now)
+    applied = Applied(conversation)
+    new = insert_messages(session, conversation, event, event_id)
+    applied.new_messages = len(new)
+    current = [m for m in new if m.public and m.episode == conversation.episode]
+    if any(m.role == Role.AGENT.value for m in current):
+        _agent_reply(session, applied, event_id, now)
+    if not event.closes and any(m.role in DETECTED_ROLES for m in current):
+        _detect(session, applied, event_id, detect, now)
+    if (
+        event.closes
+        and _hand_back(session, applied, event_id, event.occurred_at, now)
+        and _adopt_later_messages(session, conversation, event_id, event.occurred_at)
+    ):
+        _detect(session, applied, event_id, detect, now)
+    conversation.customer_email = conversation.customer_email or customer_email(event.messages)
+    conversation.revision += 1
+    conversation.updated_at = now
+    return applied
+
+
+def _record(
+    session: Session, applied: Applied, event_id: int, cause: Cause, after: State, now: datetime
+) -> StoredDecision:
+    """Store a decision row for the conversation and move it to `after`."""
+    conversation = applied.conversation
+    row = StoredDecision(
+        conversation_id=conversation.id,
+        episode=conversation.episode,
+        event_id=event_id,
+        cause=cause.value,
+        reason="",
+        missing=[],
+        collected={},
+        state_before=conversation.state,
+        state_after=after.value,
+        created_at=now,
+    )
+    conversation.state = after.value
+    session.add(row)
+    applied.decisions.append(row)
+    return row
+
+
+def _agent_reply(session: Session, applied: Applied, event_id: int, now: datetime) -> None:
+    """A human teammate answered: `with_team`, recorded only when the state changes."""
+    before = State(applied.conversation.state)
+    after = after_agent_reply(before)
+    if after is not before:
+        row = _record(session, applied, event_id, Cause.AGENT_REPLY, after, now)
+        row.reason = "a human teammate replied"
+
+
+def _detect(
+    session: Session, applied: Applied, event_id: int, detect: Detect, now: datetime
+) -> None:
+    """Decide the current episode and store the decision with its transition."""
+    conversation = applied.conversation
+    case_id = f"{conversation.platform}/{conversation.workspace}/{conversation.external_id}"
+    decision = detect(Case(f"{case_id}#{conversation.episode}", transcript(session, conversation)))
+    after = after_detection(State(conversation.state), decision.status)
+    row = _record(session, applied, event_id, Cause.DETECTION, after, now)
+    row.status = decision.status.value
+    row.signal = decision.signal.value if decision.signal else None
+    row.sub_agent = decision.sub_agent
+    row.target = decision.target
+    row.reason = decision.reason
+    row.evidence = decision.evidence
+    row.missing = list(decision.missing)
+    row.collected = dict(decision.collected)
+
+
+def _hand_back(
+    session: Session, applied: Applied, event_id: int, closed_at: datetime, now: datetime
+) -> bool:
+    """Solved or closed: start a new episode in `bot`; False when the episode was empty."""
+    conversation = applied.conversation
+    if conversation.state == State.BOT.value and not _episode_has_messages(session, conversation):
+        return False
+    after = after_hand_back(State(conversation.state))
+    row = _record(session, applied, event_id, Cause.HAND_BACK, after, now)
+    row.reason = "the conversation was solved or closed"
+    conversation.episode += 1
+    conversation.episode_started_at = closed_at
+    return True
+
+
+def _adopt_later_messages(
+    session: Session, conversation: Conversation, event_id: int, closed_at: datetime
+) -> bool:
+    """Move messages sent after the hand-back into the new episode (the close came late).
+
+    The closing event's own messages stay in the episode they close. Return whether a
+    user or bot message moved, so that the new episode is decided.
+    """
+    query = select(StoredMessage).where(
+        StoredMessage.conversation_id == conversation.id,
+        StoredMessage.episode == conversation.episode - 1,
+        StoredMessage.sent_at > closed_at,
+        or_(StoredMessage.event_id.is_(None), StoredMessage.event_id != event_id),
+    )
+    later = list(session.scalars(query))
+    for message in later:
+        message.episode = conversation.episode
+    session.flush()
+    return any(m.public and m.role in DETECTED_ROLES for m in later)
+
+
+def _episode_has_messages(session: Session, conversation: Conversation) -> bool:
+    """Tell whether the current episode has any stored message."""
+    query = select(
+        exists().where(
+            StoredMessage.conversation_id == conversation.id,
+            StoredMessage.episode == conversation.episode,
+        )
+    )
+    return bool(session.scalar(query))

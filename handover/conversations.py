@@ -1,0 +1,120 @@
+"""Applying a normalized event to its conversation, inside the caller's write transaction.
+
+`lock_conversation` creates the row if needed and locks it (`SELECT ... FOR UPDATE` on
+PostgreSQL; on SQLite the transaction already holds the single writer lock from
+`BEGIN IMMEDIATE`), so events of one conversation are applied one at a time whatever the
+number of workers. Messages are inserted once (unique platform id per conversation); the
+current episode's transcript is rebuilt from the store in platform-time order, because
+deliveries arrive out of order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connectors.errors import PayloadInvalid
+from connectors.jsonpath import opt_str
+from connectors.model import ConversationKey, Event, Message, Role
+from escalation import case
+from handover.models import Conversation, StoredMessage
+from handover.states import State
+from handover.store import upsert
+
+UNIQUE_CONVERSATION = ["workspace", "platform", "external_id"]
+UNIQUE_MESSAGE = ["conversation_id", "external_id"]
+
+
+def lock_conversation(session: Session, key: ConversationKey, now: datetime) -> Conversation:
+    """Create the conversation row if it is new, then load it locked for this transaction."""
+    values = {
+        "workspace": key.workspace,
+        "platform": key.platform.value,
+        "external_id": key.conversation_id,
+        "state": State.BOT.value,
+        "episode": 1,
+        "revision": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+    create = upsert(session.get_bind().dialect, Conversation).values(**values)
+    session.execute(create.on_conflict_do_nothing(index_elements=UNIQUE_CONVERSATION))
+    query = (
+        select(Conversation)
+        .where(
+            Conversation.workspace == key.workspace,
+            Conversation.platform == key.platform.value,
+            Conversation.external_id == key.conversation_id,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(query).one()
+
+
+def _episode_of(conversation: Conversation, message: Message) -> int:
+    """Return the episode a message belongs to: a late one from before a hand-back goes back."""
+    started = conversation.episode_started_at
+    if started is not None and message.sent_at < started and conversation.episode > 1:
+        return conversation.episode - 1
+    return conversation.episode
+
+
+def insert_messages(
+    session: Session, conversation: Conversation, event: Event, event_id: int
+) -> list[StoredMessage]:
+    """Insert the event's messages not stored yet; return the new ones (detached rows)."""
+    table = StoredMessage.__table__
+    inserted: list[StoredMessage] = []
+    for message in event.messages:
+        values = {
+            "conversation_id": conversation.id,
+            "episode": _episode_of(conversation, message),
+            "external_id": message.id,
+            "role": message.role.value,
+            "author_id": message.author_id,
+            "sent_at": message.sent_at,
+            "text": message.text,
+            "public": message.public,
+            "event_id": event_id,
+        }
+        statement = upsert(session.get_bind().dialect, StoredMessage).values(**values)
+        statement = statement.on_conflict_do_nothing(index_elements=UNIQUE_MESSAGE)
+        new_id = session.execute(statement.returning(table.c.id)).scalar()
+        if new_id is not None:
+            inserted.append(StoredMessage(id=new_id, **values))
+    return inserted
+
+
+def customer_email(messages: Iterable[Message]) -> str | None:
+    """Return the customer's email address if a user message's author object names one."""
+    for message in messages:
+        if message.role is not Role.USER:
+            continue
+        try:
+            email = opt_str(message.raw, "author.email")
+        except PayloadInvalid:
+            continue
+        if email and "@" in email:
+            return email.strip().lower()
+    return None
+
+
+def transcript(session: Session, conversation: Conversation) -> tuple[case.Message, ...]:
+    """Return the current episode's public messages, oldest first by platform time."""
+    query = (
+        select(StoredMessage)
+        .where(
+            StoredMessage.conversation_id == conversation.id,
+            StoredMessage.episode == conversation.episode,
+            StoredMessage.public.is_(True),
+        )
+        .order_by(StoredMessage.sent_at, StoredMessage.id)
+    )
+    return tuple(
+        case.Message(case.Role(row.role), row.text, at=row.sent_at.isoformat())
+        for row in session.scalars(query)
+    )

@@ -1,0 +1,131 @@
+"""The durable half of the webhook ack path: store the delivery once, then enqueue it.
+
+The web layer calls `receive()` after it verified the signature and read the dedupe id
+and event type. One INSERT (the UNIQUE(workspace, platform, delivery_id) constraint is
+the dedupe), then one enqueue; no parsing and no platform calls. A duplicate is counted
+and changes nothing. If the queue is down the event stays `stored` and the sweeper
+enqueues it later, so the platform still gets its 200.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from connectors.model import Platform
+from handover.models import EventStatus
+from handover.observability import ENQUEUE_FAILED, EVENTS_DUPLICATE, EVENTS_RECEIVED, get_logger
+from handover.store import existing_event_id, insert_event
+
+if TYPE_CHECKING:
+    from handover.runtime import Runtime
+
+KEPT_HEADERS = frozenset(
+    {
+        "content-type",
+        "user-agent",
+        "x-zendesk-webhook-id",
+        "x-zendesk-webhook-invocation-id",
+        "x-zendesk-account-id",
+        "x-slack-retry-num",
+        "x-slack-retry-reason",
+    }
+)
+"""Headers worth keeping with an event: ids and retry hints, never signatures or auth."""
+log = get_logger("intake")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One verified webhook delivery, as the web layer hands it over."""
+
+    workspace: str
+    platform: Platform
+    delivery_id: str
+    event_type: str
+    headers: dict[str, str]
+    body: bytes
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class Received:
+    """What intake did: the stored event's id, whether it was a duplicate, whether enqueued."""
+
+    event_id: int
+    duplicate: bool
+    enqueued: bool
+
+
+def kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Return the headers worth storing (lower-cased names); never auth or signatures."""
+    return {name.lower(): value for name, value in headers.items() if name.lower() in KEPT_HEADERS}
+
+
+def receive(runtime: Runtime, delivery: Delivery) -> Received:
+    """Store a delivery (once) and enqueue its processing; see the module docstring."""
+    platform = delivery.platform.value
+    event_id, duplicate = _store(runtime, delivery)
+    if duplicate:
+        EVENTS_RECEIVED.labels(platform, "duplicate").inc()
+        EVENTS_DUPLICATE.labels(platform).inc()
+        log.info("event.duplicate", event_id=event_id, **_ids(delivery))
+        return Received(event_id, duplicate=True, enqueued=False)
+    EVENTS_RECEIVED.labels(platform, "stored").inc()
+    return Received(event_id, duplicate=False, enqueued=_enqueue(runtime, event_id, delivery))
+
+
+def _store(runtime: Runtime, delivery: Delivery) -> tuple[int, bool]:
+    """INSERT the event; return its id and whether the delivery was already stored."""
+    with runtime.db.write_connection() as connection:
+        new_id = insert_event(connection, _row(delivery))
+        if new_id is not None:
+            return new_id, False
+        platform = delivery.platform.value
+        found = existing_event_id(connection, delivery.workspace, platform, delivery.delivery_id)
+        return found, True
+
+
+def _row(delivery: Delivery) -> dict[str, Any]:
+    """Return the `events` row of a new delivery."""
+    return {
+        "workspace": delivery.workspace,
+        "platform": delivery.platform.value,
+        "delivery_id": delivery.delivery_id,
+        "event_type": delivery.event_type,
+        "headers": kept_headers(delivery.headers),
+        "body": _text(delivery.body),
+        "received_at": delivery.received_at,
+        "status": EventStatus.STORED.value,
+        "attempts": 0,
+    }
+
+
+def _enqueue(runtime: Runtime, event_id: int, delivery: Delivery) -> bool:
+    """Enqueue `process_event`; on a queue failure log, count and leave it to the sweeper."""
+    try:
+        runtime.tasks.process_event(event_id)
+    except Exception as exc:
+        ENQUEUE_FAILED.labels(delivery.platform.value).inc()
+        log.warning(
+            "event.enqueue_failed", event_id=event_id, error=type(exc).__name__, **_ids(delivery)
+        )
+        return False
+    return True
+
+
+def _text(body: bytes) -> str:
+    """Return the body as text (invalid UTF-8 and NUL, which PostgreSQL refuses, replaced)."""
+    return body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+
+
+def _ids(delivery: Delivery) -> dict[str, str]:
+    """Return the fields that identify a delivery in logs."""
+    return {
+        "workspace": delivery.workspace,
+        "platform": delivery.platform.value,
+        "delivery_id": delivery.delivery_id,
+        "event_type": delivery.event_type,
+    }

@@ -1,0 +1,194 @@
+"""The durable tables (SQLAlchemy 2 typed ORM): events, conversations, messages, decisions.
+
+`events` is the raw-delivery store and its UNIQUE(workspace, platform, delivery_id) is the
+dedupe. `conversations` holds the handover state machine (`states.State`) and the episode
+number; `messages` the normalized transcript (unique platform message id per
+conversation); `decisions` every detector decision and state change, with the event that
+caused it. Times are stored in UTC and always come back timezone-aware.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+Id = BigInteger().with_variant(Integer(), "sqlite")
+"""Primary keys: BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite."""
+
+
+class EventStatus(StrEnum):
+    """Where a stored delivery is in its life.
+
+    `stored`: waiting for the worker; `processed`: applied to its conversation;
+    `ignored`: a recognised event Handoff drops on purpose (or an unsupported type);
+    `dropped`: an echo of Handoff's own action; `failed`: unusable payload, kept with the
+    JSON path and reason. Duplicate deliveries are counted, never stored.
+    """
+
+    STORED = "stored"
+    PROCESSED = "processed"
+    IGNORED = "ignored"
+    DROPPED = "dropped"
+    FAILED = "failed"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime stored as UTC (naive UTC text on SQLite)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Refuse naive times; convert to UTC (and drop the offset on SQLite)."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Return stored times as aware UTC datetimes."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of Handoff's tables."""
+
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[str]: JSON(),
+    }
+
+
+class StoredEvent(Base):
+    """One webhook delivery as received (raw body until the retention purge)."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("workspace", "platform", "delivery_id", name="uq_events_delivery"),
+        Index("ix_events_status_received", "status", "received_at"),
+        Index("ix_events_workspace_received", "workspace", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace: Mapped[str] = mapped_column(String(100))
+    platform: Mapped[str] = mapped_column(String(16))
+    delivery_id: Mapped[str] = mapped_column(String(255))
+    event_type: Mapped[str] = mapped_column(String(255))
+    headers: Mapped[dict[str, Any]]
+    body: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default=EventStatus.STORED.value)
+    error_path: Mapped[str | None] = mapped_column(Text)
+    error_reason: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    processed_at: Mapped[datetime | None]
+    swept_at: Mapped[datetime | None]
+    conversation_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
+
+
+class Conversation(Base):
+    """One platform conversation in one workspace: its handover state and episode."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        UniqueConstraint("workspace", "platform", "external_id", name="uq_conversations_key"),
+        Index("ix_conversations_email", "workspace", "customer_email"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace: Mapped[str] = mapped_column(String(100))
+    platform: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16), default="bot")
+    episode: Mapped[int] = mapped_column(Integer, default=1)
+    episode_started_at: Mapped[datetime | None]
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    customer_email: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class StoredMessage(Base):
+    """One message of a conversation (public transcript message or private note)."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "external_id", name="uq_messages_external"),
+        Index("ix_messages_transcript", "conversation_id", "episode", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    episode: Mapped[int] = mapped_column(Integer)
+    external_id: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[str | None] = mapped_column(String(255))
+    sent_at: Mapped[datetime]
+    text: Mapped[str] = mapped_column(Text)
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    event_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("events.id", ondelete="SET NULL"), index=True
+    )
+
+
+class StoredDecision(Base):
+    """A detector decision or another state change, with the transition it caused.
+
+    `cause` is `detection` (the detector's fields are set), `agent_reply` (a human
+    teammate answered) or `hand_back` (the conversation was solved / closed).
+    """
+
+    __tablename__ = "decisions"
+    __table_args__ = (Index("ix_decisions_conversation", "conversation_id", "episode"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    episode: Mapped[int] = mapped_column(Integer)
+    event_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("events.id", ondelete="SET NULL"), index=True
+    )
+    cause: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str | None] = mapped_column(String(16))
+    signal: Mapped[str | None] = mapped_column(String(32))
+    sub_agent: Mapped[str | None] = mapped_column(String(100))
+    target: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[str | None] = mapped_column(Text)
+    missing: Mapped[list[str]] = mapped_column(default=list)
+    collected: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state_before: Mapped[str] = mapped_column(String(16))
+    state_after: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]

@@ -1,0 +1,169 @@
+"""`receive()`: one INSERT and one enqueue; duplicates are no-ops; a dead queue loses nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+import statistics
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import redis
+from prometheus_client import REGISTRY
+
+from handover import jobs, maintenance
+from handover.intake import kept_headers, receive
+from handover.models import EventStatus, StoredEvent, utcnow
+from handover.runtime import Runtime
+from tests.intake import helpers
+from tests.intake.backends import delivery, fixture_body
+
+SLACK = fixture_body("slack", "message.channels")
+
+
+def counter(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+@contextmanager
+def queue_down(runtime: Runtime) -> Iterator[None]:
+    """Make the runtime's queue fail for real: its table gone, or Redis not reachable."""
+    storage = runtime.huey.storage
+    if runtime.settings.redis_url:
+        alive = storage.conn
+        dead = redis.ConnectionPool(**(storage.pool.connection_kwargs | {"port": 1}))
+        storage.conn = redis.Redis(connection_pool=dead)
+        try:
+            yield
+        finally:
+            storage.conn = alive
+        return
+    with sqlite3.connect(runtime.settings.queue_path) as connection:
+        connection.execute("DROP TABLE task")
+    try:
+        yield
+    finally:
+        storage.initialize_schema()
+
+
+def test_a_delivery_is_stored_and_enqueued(runtime: Runtime) -> None:
+    signed = delivery(
+        "slack",
+        SLACK,
+        headers={"X-Slack-Signature": "v0=secret", "X-Slack-Retry-Num": "1", "Cookie": "c"},
+    )
+    before = counter("handoff_events_received_total", platform="slack", outcome="stored")
+    received = receive(runtime, signed)
+    assert (received.duplicate, received.enqueued) == (False, True)
+    assert helpers.pending(runtime) == 1
+    stored = helpers.event(runtime, received.event_id)
+    assert stored.status == EventStatus.STORED
+    assert (stored.workspace, stored.platform) == ("acme", "slack")
+    assert (stored.delivery_id, stored.event_type) == ("Ev07QXA1B2C3", "message.channels")
+    assert stored.body == SLACK.decode()
+    assert stored.received_at == signed.received_at
+    assert stored.headers == {"x-slack-retry-num": "1"}
+    after = counter("handoff_events_received_total", platform="slack", outcome="stored")
+    assert after == before + 1
+
+
+def test_signatures_and_credentials_are_never_kept() -> None:
+    headers = {
+        "Authorization": "Bearer t",
+        "X-Hub-Signature": "sha1=0",
+        "X-Zendesk-Webhook-Signature": "x",
+        "X-Zendesk-Webhook-Invocation-Id": "42",
+        "X-Slack-Signature": "v0=1",
+        "Content-Type": "application/json",
+    }
+    assert kept_headers(headers) == {
+        "x-zendesk-webhook-invocation-id": "42",
+        "content-type": "application/json",
+    }
+
+
+def test_a_duplicate_delivery_is_a_counted_no_op(runtime: Runtime) -> None:
+    first = receive(runtime, delivery("slack", SLACK))
+    before = counter("handoff_events_duplicate_total", platform="slack")
+    again = receive(runtime, delivery("slack", SLACK, headers={"X-Slack-Retry-Num": "2"}))
+    assert again.event_id == first.event_id
+    assert (again.duplicate, again.enqueued) == (True, False)
+    assert helpers.count(runtime, StoredEvent) == 1
+    assert helpers.pending(runtime) == 1
+    assert helpers.event(runtime, first.event_id).headers == {"content-type": "application/json"}
+    assert counter("handoff_events_duplicate_total", platform="slack") == before + 1
+
+
+def test_the_same_delivery_id_in_another_workspace_is_another_event(runtime: Runtime) -> None:
+    first = receive(runtime, delivery("slack", SLACK))
+    other = receive(runtime, delivery("slack", SLACK, workspace="globex"))
+    assert other.event_id != first.event_id and not other.duplicate
+
+
+def test_queue_down_keeps_the_event_and_the_sweeper_enqueues_it_later(runtime: Runtime) -> None:
+    before = counter("handoff_events_enqueue_failed_total", platform="slack")
+    with queue_down(runtime):
+        start = time.perf_counter()
+        received = receive(runtime, delivery("slack", SLACK))
+        elapsed = time.perf_counter() - start
+    assert (received.duplicate, received.enqueued) == (False, False)
+    assert elapsed < 1.0  # a dead queue must not hold the platform's answer
+    assert helpers.event(runtime, received.event_id).status == EventStatus.STORED
+    assert helpers.pending(runtime) == 0
+    assert counter("handoff_events_enqueue_failed_total", platform="slack") == before + 1
+
+    assert maintenance.sweep(runtime) == 0  # not due yet: sweep_after_seconds is 1
+    later = utcnow() + timedelta(seconds=2)
+    assert maintenance.sweep(runtime, now=later) == 1
+    assert maintenance.sweep(runtime, now=later) == 0  # claimed for this period
+    assert helpers.pending(runtime) == 1
+
+    task = runtime.huey.dequeue()
+    runtime.huey.execute(task)
+    stored = helpers.event(runtime, received.event_id)
+    assert stored.status == EventStatus.PROCESSED
+    assert stored.swept_at is not None
+    assert helpers.count(runtime, helpers.StoredMessage) == 1
+
+
+def test_the_sweeper_does_not_lose_an_event_when_the_queue_is_still_down(
+    runtime: Runtime,
+) -> None:
+    with queue_down(runtime):
+        received = receive(runtime, delivery("slack", SLACK))
+        assert maintenance.sweep(runtime, now=utcnow() + timedelta(seconds=2)) == 0
+    assert maintenance.sweep(runtime, now=utcnow() + timedelta(seconds=5)) == 1
+    assert jobs.process_event(runtime, received.event_id) is EventStatus.PROCESSED
+
+
+def measure_receive(runtime: Runtime, batch: int, count: int = 200) -> tuple[float, float]:
+    """Receive `count` new deliveries; return the median and p99 time of `receive()`."""
+    body = SLACK.decode()
+    timings = []
+    for number in range(count):
+        changed = body.replace("Ev07QXA1B2C3", f"EvBench{batch}-{number:04d}").encode()
+        start = time.perf_counter()
+        receive(runtime, delivery("slack", changed))
+        timings.append(time.perf_counter() - start)
+    timings.sort()
+    return statistics.median(timings), timings[int(count * 0.99) - 1]
+
+
+def test_receive_is_fast(runtime: Runtime) -> None:
+    """The ack path's durable part: p99 within the 25 ms budget of the whole request.
+
+    A busy machine only ever slows a batch down, so up to five batches are measured
+    and one must meet the budget; a real regression misses it in all five.
+    """
+    measure_receive(runtime, batch=0, count=20)  # warm up connections and caches
+    results = []
+    for batch in range(1, 6):
+        results.append(measure_receive(runtime, batch))
+        if results[-1][1] < 0.025:
+            break
+    engine = runtime.db.engine.dialect.name
+    shown = ", ".join(f"p50 {p50 * 1e3:.2f} ms p99 {p99 * 1e3:.2f} ms" for p50, p99 in results)
+    print(f"\nreceive() on {engine}: {shown}")
+    assert helpers.pending(runtime) == 20 + 200 * len(results)
+    assert results[-1][1] < 0.025, shown

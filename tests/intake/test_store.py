@@ -1,0 +1,111 @@
+"""The store: engine factory, migrations, the dedupe constraint, UTC times."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+
+from handover import migrate
+from handover.models import Base, StoredEvent
+from handover.runtime import Runtime
+from handover.store import Database, database_url, insert_event, make_engine
+
+
+def values(**changes: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "workspace": "acme",
+        "platform": "slack",
+        "delivery_id": "Ev1",
+        "event_type": "message.channels",
+        "headers": {},
+        "body": "{}",
+        "received_at": datetime.now(UTC),
+        "status": "stored",
+        "attempts": 0,
+    }
+    return base | changes
+
+
+def test_postgres_urls_get_the_psycopg_driver() -> None:
+    for url in ("postgresql://u@h/db", "postgres://u@h/db", "postgresql+psycopg://u@h/db"):
+        assert database_url(url).drivername == "postgresql+psycopg"
+    assert database_url("sqlite:///x.db").drivername == "sqlite"
+
+
+def test_sqlite_engine_creates_its_folder_and_runs_in_wal_mode(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'a' / 'b' / 'handoff.db'}")
+    with engine.connect() as connection:
+        pragma = {
+            name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+            for name in ("journal_mode", "synchronous", "busy_timeout", "foreign_keys")
+        }
+    engine.dispose()
+    assert (tmp_path / "a" / "b" / "handoff.db").exists()
+    assert pragma == {
+        "journal_mode": "wal",
+        "synchronous": 1,
+        "busy_timeout": 10000,
+        "foreign_keys": 1,
+    }
+
+
+def test_migrations_match_the_models(runtime: Runtime) -> None:
+    assert migrate.current(runtime.settings.database_url) == "0001"
+    with runtime.db.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+
+
+def test_upgrade_is_idempotent(runtime: Runtime) -> None:
+    migrate.upgrade(runtime.settings.database_url)
+    assert migrate.current(runtime.settings.database_url) == "0001"
+
+
+def test_the_unique_delivery_constraint_is_the_dedupe(runtime: Runtime) -> None:
+    with runtime.db.engine.begin() as connection:
+        first = insert_event(connection, values())
+        again = insert_event(connection, values(body='{"retry": 1}'))
+        other_workspace = insert_event(connection, values(workspace="globex"))
+        other_platform = insert_event(connection, values(platform="zendesk"))
+    assert first is not None and again is None
+    assert len({first, other_workspace, other_platform}) == 3
+    with pytest.raises(IntegrityError), runtime.db.write() as session:
+        session.add(StoredEvent(**values()))
+
+
+def test_times_come_back_aware_in_utc(runtime: Runtime) -> None:
+    moment = datetime(2024, 5, 1, 14, 0, 0, 123456, tzinfo=timezone(timedelta(hours=2)))
+    with runtime.db.engine.begin() as connection:
+        new_id = insert_event(connection, values(received_at=moment))
+    with runtime.db.read() as session:
+        stored = session.get(StoredEvent, new_id)
+        assert stored is not None
+        assert stored.received_at == moment
+        assert stored.received_at.tzinfo is UTC
+        later = session.scalars(
+            select(StoredEvent.id).where(StoredEvent.received_at > moment - timedelta(seconds=1))
+        ).all()
+    assert later == [new_id]
+
+
+def test_naive_times_are_refused(runtime: Runtime) -> None:
+    with pytest.raises(Exception, match="naive"), runtime.db.write() as session:
+        session.add(StoredEvent(**values(received_at=datetime(2024, 5, 1))))
+
+
+def test_upgrade_of_an_empty_sqlite_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'var' / 'fresh.db'}"
+    assert migrate.current(url) is None
+    migrate.upgrade(url)
+    database = Database.connect(url)
+    with database.read() as session:
+        tables = session.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))
+        names = {row[0] for row in tables}
+    database.dispose()
+    assert {"events", "conversations", "messages", "decisions", "alembic_version"} <= names
