@@ -36,7 +36,26 @@ def _describe_error(error: Any) -> str:
         return f"{path}: {_pattern_message(loc)}, got {error['input']!r}"
     if kind == "enum":
         return f"{path}: must be one of {error['ctx']['expected']}, got {error['input']!r}"
+    expected = _PLAIN.get(kind)
+    if expected:
+        return f"{path}: must be {expected}, got {_shown(error['input'])}"
     return f"{path}: {error['msg'].lower()}, got {_shown(error['input'])}"
+
+
+_PLAIN = {
+    "tuple_type": "a list",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "string_type": "text",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+}
+"""pydantic error types worded for people editing YAML."""
 
 
 def _pattern_message(loc: tuple[Any, ...]) -> str:

@@ -117,33 +117,37 @@ def test_collect_items_are_checked_for_patterns_and_duplicates() -> None:
     )
     joined = "\n".join(problems)
     assert "sub_agents.returns.collect[2].kind: must be one of" in joined
-    assert len(problems) == 1, "schema errors are reported before cross-reference checks"
-    problems = problems_of(
-        with_extra(
-            "sub_agents:\n  returns:\n    topics: [orders]\n    collect:\n"
-            "      - {name: order_number, kind: pattern}\n"
-            "      - {name: order_number, kind: order_number, pattern: '([0-9'}\n"
-        )
-    )
-    joined = "\n".join(problems)
     assert "sub_agents.returns.collect[0].pattern: kind 'pattern' needs a pattern" in joined
     assert "sub_agents.returns.collect[1].name: duplicate detail name 'order_number'" in joined
     assert "sub_agents.returns.collect[1].pattern: invalid regular expression" in joined
+    assert len(problems) == 4
 
 
 def test_every_problem_is_reported_at_once() -> None:
     problems = problems_of(
         with_extra(
-            "escalation: {always_topics: [legal], only_topics: [billing]}\n"
+            "escalation: {always_topics: [legal], only_topics: [billing], suspend: true}\n"
             "gateway: {target: support}\n"
         )
+        + "workspace: twice\n"
     )
-    assert len(problems) == 3
+    assert len(problems) == 5
+    assert problems[0] == "ws.yaml: escalation.suspend: unknown key (did you mean 'summary'?)" or (
+        "escalation.suspend: unknown key" in problems[0]
+    )
+    assert any("duplicate key 'workspace'" in p for p in problems)
+
+
+def test_an_empty_key_means_its_default() -> None:
+    policy = parse_policy(with_extra("escalation:\n  summary:\n  always_topics:\n"))
+    assert policy.model.escalation.summary == ()
+    (problem,) = problems_of(with_extra("escalation: {always_topics: orders}\n"))
+    assert problem == "ws.yaml: escalation.always_topics: must be a list, got 'orders'"
 
 
 def test_duplicate_yaml_keys_and_bad_yaml_are_reported_with_a_line() -> None:
     (problem,) = problems_of(MINIMAL + "workspace: again\n")
-    assert "duplicate key 'workspace'" in problem
+    assert problem == "ws.yaml: line 6: duplicate key 'workspace'"
     (problem,) = problems_of("workspace: [unclosed\n")
     assert problem.startswith("ws.yaml: line ") and "invalid YAML" in problem
 
