@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from escalation.decision import Signal, Status
+from escalation.instruction import Narrowing
 from escalation.signals import Evidence
 
 WITH_TEAM = "A human teammate has already replied, so the conversation is with the team."
@@ -35,10 +36,12 @@ def reason(
     return f"{cause}."
 
 
-def narrowed(topics: Sequence[str], topic: str | None) -> str:
-    """Why a conversation outside the workspace's narrowed topics is not escalated."""
+def narrowed(narrowing: Narrowing, topic: str | None) -> str:
+    """Why a conversation filtered out by the workspace's instruction is not escalated."""
+    if topic in narrowing.excluded:
+        return f"The workspace never escalates '{topic}'."
     about = f"is about '{topic}'" if topic else "has no recognised topic"
-    return f"Escalation is limited to {', '.join(topics)} and this conversation {about}."
+    return f"Escalation is limited to {', '.join(narrowing.topics)} and this conversation {about}."
 
 
 def _cause(signal: Signal, evidence: Evidence, sub_agent: str | None) -> str:

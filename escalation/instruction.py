@@ -1,23 +1,26 @@
 """Reading `escalation.instruction` ("Only escalate when the user has a payment issue.") as topics.
 
-The instruction's words are matched against each topic's name, keywords and description
-(stems, so "payment" finds `payments`). Words such as "only" or "just" make it a
-narrowing (`only_topics`); "always" makes it an always-escalate rule. An explicit
+The instruction's words (other languages' through the glossary) are matched against each
+topic's name and keywords, else its description (stems, so "payment" finds `payments`).
+An instruction naming topics narrows escalation to them (`only_topics`); one saying they
+never go to a human ("Never escalate baggage questions") excludes them instead; one
+saying they always do is shown as such (use `always_topics` to apply it). The words that
+tell these apart are data: `lexicon/instruction.yaml`. An explicit
 `escalation.only_topics` wins over the instruction.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from escalation.text import content_words, fold, stem, words
+from escalation.domains import glossary
+from escalation.lexicon_loader import load_lexicon
+from escalation.text import compile_phrase, content_words, fold, stem, words
 
 if TYPE_CHECKING:
     from escalation.policy_model import WorkspaceModel
 
-_ALWAYS = re.compile(r"\b(?:always|siempre|toujours|immer|sempre|altijd)\b")
 _GENERIC = frozenset(
     stem(w)
     for w in (
@@ -35,7 +38,7 @@ _GENERIC = frozenset(
 )
 
 
-Mode = Literal["only", "always", "unmatched", "none"]
+Mode = Literal["only", "never", "always", "unmatched", "none"]
 
 
 @dataclass(frozen=True)
@@ -46,22 +49,27 @@ class Narrowing:
     source: Literal["only_topics", "instruction", "none"]
     instruction_mode: Mode = "none"
     instruction_topics: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+    """Topics that never escalate (from a "never" instruction)."""
 
     def describe(self) -> str:
         """A line for `handoff check-config`."""
-        if self.instruction_mode == "unmatched":
-            return "instruction matches no topic; escalation is not narrowed"
-        read = ""
-        if self.instruction_mode != "none":
-            read = (
-                f"instruction read as {self.instruction_mode}: {', '.join(self.instruction_topics)}"
-            )
+        read = self._reading()
         if self.source == "only_topics":
             used = f"narrowed to {', '.join(self.topics)} (escalation.only_topics)"
             return f"{used}; {read} (ignored)" if read else used
         if self.source == "instruction":
             return f"narrowed to {', '.join(self.topics)} ({read})"
+        if self.excluded:
+            return f"never escalates {', '.join(self.excluded)} ({read})"
         return read or "not narrowed"
+
+    def _reading(self) -> str:
+        if self.instruction_mode == "unmatched":
+            return "instruction matches no topic"
+        if self.instruction_mode == "none":
+            return ""
+        return f"instruction read as {self.instruction_mode}: {', '.join(self.instruction_topics)}"
 
 
 def interpret_instruction(model: WorkspaceModel) -> Narrowing:
@@ -76,19 +84,27 @@ def interpret_instruction(model: WorkspaceModel) -> Narrowing:
         return Narrowing(explicit, "only_topics", mode, topics)
     if mode == "only":
         return Narrowing(topics, "instruction", mode, topics)
-    return Narrowing((), "none", mode, topics)
+    excluded = topics if mode == "never" else ()
+    return Narrowing((), "none", mode, topics, excluded)
 
 
-def _read(
-    text: str, model: WorkspaceModel
-) -> tuple[Literal["only", "always", "unmatched"], tuple[str, ...]]:
-    said = {stem(w) for w in content_words(text)} - _GENERIC
+def _read(text: str, model: WorkspaceModel) -> tuple[Mode, tuple[str, ...]]:
+    table = glossary()
+    said = {stem(table.get(w, w)) for w in content_words(text)} - _GENERIC
     topics = tuple(n for n, t in model.topics.items() if said & _named_stems(n, t.keywords))
     if not topics:
         topics = tuple(n for n, t in model.topics.items() if said & _described_stems(t.description))
     if not topics:
         return "unmatched", ()
-    return ("always" if _ALWAYS.search(fold(text)) else "only"), topics
+    folded = fold(text)
+    if _says(folded, "never"):
+        return "never", topics
+    return ("always" if _says(folded, "always") else "only"), topics
+
+
+def _says(folded: str, kind: str) -> bool:
+    phrases = load_lexicon("instruction")[kind]
+    return any(compile_phrase(str(phrase)).search(folded) for phrase in phrases)
 
 
 def _named_stems(name: str, keywords: tuple[str, ...]) -> set[str]:

@@ -107,9 +107,7 @@ class RulesDetector:
         if any(m.role is Role.AGENT for m in reading.case.messages):
             return _none(reading, explain.WITH_TEAM)
         if self._filtered_out(reading):
-            return _none(
-                reading, explain.narrowed(self.policy.narrowing.topics, reading.subject.topic)
-            )
+            return _none(reading, explain.narrowed(self.policy.narrowing, reading.subject.topic))
         signals = {s: e for s, e in reading.signals.items() if self._allowed(s)}
         if not signals:
             return _none(reading, explain.NOTHING)
@@ -131,13 +129,14 @@ class RulesDetector:
         )
 
     def _filtered_out(self, reading: _Reading) -> bool:
-        narrowing = self.policy.narrowing.topics
-        if not narrowing:
-            return False
+        """Narrowing keeps only its topics; a "never" instruction drops its topics."""
+        narrowing = self.policy.narrowing
         topics = {reading.subject.topic} if reading.subject.topic else set()
         if reading.sub_agent is not None:
             topics |= set(self.policy.sub_agents[reading.sub_agent].topics)
-        return not topics & set(narrowing)
+        if reading.subject.topic in narrowing.excluded:
+            return True
+        return bool(narrowing.topics) and not topics & set(narrowing.topics)
 
     def _allowed(self, signal: Signal) -> bool:
         """Narrowing turns the out-of-scope signal off."""

@@ -32,6 +32,9 @@ KEYWORD_SCORE = 1.5
 MIN_TOPIC_SCORE = 0.75
 """On the normalized scale (a word only one topic has weighs 1): a topic's own name or
 keyword word, or two words of its description or examples."""
+NAME_FLOOR = 0.8
+"""A word of a topic's own name ("sizing" → size) is enough for that topic, however many
+other topics share it."""
 _NAME_FACTOR = 1.0
 """Topic names and keywords are chosen deliberately: their words count fully."""
 _DESCRIPTION_FACTOR = 0.7
@@ -70,7 +73,7 @@ class TopicIndex:
         top = math.log(1 + count)
         self._idf = {s: math.log(1 + count / df) / top for s, df in document_frequency.items()}
         self._topics = {
-            name: self._vocabulary(topic, raw[name]) for name, topic in model.topics.items()
+            name: self._vocabulary(name, topic, raw[name]) for name, topic in model.topics.items()
         }
         in_scope = set(model.scope.topics)
         deliberate = _deliberate_stems(model)
@@ -133,11 +136,13 @@ class TopicIndex:
         echoed = {s for s in stems if s in self.example_stems}
         return list(found) if weight >= 1 and weight > len(echoed) else None
 
-    def _vocabulary(self, topic: Topic, stems: dict[str, float]) -> _TopicVocabulary:
+    def _vocabulary(self, name: str, topic: Topic, stems: dict[str, float]) -> _TopicVocabulary:
         keywords = tuple(
             tuple(stem(w, self.language) for w in words(k)) for k in topic.keywords if words(k)
         )
         weights = {s: factor * self._idf[s] for s, factor in stems.items()}
+        for own in {stem(w, self.language) for w in words(name.replace("_", " "))}:
+            weights[own] = max(weights.get(own, 0.0), NAME_FLOOR)
         return _TopicVocabulary(keywords=keywords, weights=weights)
 
 

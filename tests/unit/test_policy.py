@@ -200,3 +200,37 @@ def test_targets_come_from_handover_rules_then_the_default(policy) -> None:  # t
     assert policy.target_for("order_tracking") == "logistics"
     assert policy.target_for(None) == "support"
     assert policy.sub_agent_by_topic["payments"] == "billing"
+
+
+def test_a_never_instruction_excludes_its_topics(detector) -> None:  # type: ignore[no-untyped-def]
+    text = yaml.safe_load(EXAMPLE_WORKSPACE.read_text())
+    text["escalation"]["instruction"] = "Never escalate sizing questions."
+    policy = parse_policy(yaml.safe_dump(text))
+    assert policy.narrowing.topics == () and policy.narrowing.excluded == ("sizing",)
+    assert (
+        policy.narrowing.describe() == "never escalates sizing (instruction read as never: sizing)"
+    )
+    from escalation.rules import RulesDetector
+    from tests.conftest import decide
+
+    narrowed = RulesDetector(policy)
+    sizing = decide(narrowed, ("user", "What size should I get? Let me talk to a human."))
+    assert (
+        sizing.status.value == "none" and sizing.reason == "The workspace never escalates 'sizing'."
+    )
+    other = decide(narrowed, ("user", "I can't log in. Let me talk to a human."))
+    assert other.status.value == "escalate"
+
+
+def test_an_instruction_in_another_language_is_read_through_the_glossary() -> None:
+    text = yaml.safe_load(EXAMPLE_WORKSPACE.read_text())
+    text["escalation"]["instruction"] = "Solo escalar cuando el cliente tiene un problema de pago."
+    assert parse_policy(yaml.safe_dump(text)).narrowing.topics == ("payments",)
+
+
+def test_only_topics_with_an_unmatched_instruction_still_reads_as_narrowed() -> None:
+    text = yaml.safe_load(EXAMPLE_WORKSPACE.read_text())
+    text["escalation"]["instruction"] = "Only escalate about spaceships."
+    text["escalation"]["only_topics"] = ["returns"]
+    described = parse_policy(yaml.safe_dump(text)).narrowing.describe()
+    assert described.startswith("narrowed to returns (escalation.only_topics)")
