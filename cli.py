@@ -105,13 +105,18 @@ def evaluate(
     group_by: str | None,
     max_misses: int,
 ) -> None:
-    """Score the detector on labelled cases (each line carries an `expect` object)."""
+    """Score the detector on labelled cases (each line carries an `expect` object).
+
+    Exit 0 when every line was scored, 1 when some could not be (listed on stderr),
+    2 when the workspace file is invalid.
+    """
     chosen = make_detector(detector, _policy_or_exit(config_path))
     report = _score(jsonl_lines(input_path), chosen, group_by)
     if output_format == "json":
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
         click.echo(_report_text(report, max_misses))
+    sys.exit(1 if report.errors else 0)
 
 
 @main.command(name="check-config")

@@ -15,13 +15,24 @@ from dataclasses import dataclass
 from functools import cache
 
 from escalation.case import Message, Role
+from escalation.lexicon_loader import load_lexicon
 from escalation.policy_model import CollectItem, DetailKind, SubAgent
-from escalation.text import clauses, content_words, fold, stem, words
+from escalation.text import (
+    candidate_languages,
+    clauses,
+    content_words,
+    fold,
+    fold_with_offsets,
+    stem,
+    words,
+)
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 ORDER_NUMBER = re.compile(
-    r"(?<![\w@.-])(?=[A-Za-z0-9-]*(?:\d[A-Za-z-]*){4})[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*(?![\w@-])"
+    r"(?<![\w@.-])(?!\d{4}-\d{1,2}-\d{1,2}(?![\w-]))(?=[A-Za-z0-9-]*(?:\d[A-Za-z-]*){4})"
+    r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*(?![\w@-])"
 )
+"""A token of letters, digits and dashes holding at least 4 digits (not an ISO date)."""
 PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d\s().-]{5,}\d(?!\w)")
 MIN_ASK_SCORE = 1.5
 """Half the detail's name words and half its `ask` words (or more) make a bot message ask."""
@@ -29,12 +40,7 @@ _ASKING = re.compile(
     r"\?|\b(?:please|tell me|give me|provide|enter|send|share|describe|confirm|type|"
     r"por favor|s'il vous plait|bitte|per favore|alstublieft|graag)\b"
 )
-_REASON_NAME = re.compile(r"reason|why|cause|problem|issue|descri|complaint|motivo|raison|grund")
-_CAUSAL = re.compile(
-    r"\b(?:because|since|due to|as it|as they|cause|coz|bc|porque|pois|parce que|car|weil|da|"
-    r"perche|poiche|omdat)\b\s*(.+)",
-    re.IGNORECASE,
-)
+_REASON_NAME = re.compile(r"reason|why|cause|motivo|raison|grund|reden|ragione|motivazione")
 
 
 @dataclass(frozen=True)
@@ -158,12 +164,14 @@ def _substantive(text: str) -> bool:
 
 def volunteered_reason(text: str, items: Sequence[CollectItem]) -> str | None:
     """A reason the user gave unasked: after "because"-like words, or in its own clause."""
-    causal = _CAUSAL.search(text)
+    languages = candidate_languages(text)
+    folded, offsets = fold_with_offsets(text)
+    causal = _cue("causal", languages).search(folded)
     if causal and len(words(causal.group(1))) >= 2:
-        return causal.group(1).strip(" .!")
+        return text[offsets[causal.start(1)] :].strip(" .!")
     parts = [p for c in clauses(text) for p in re.split(r",\s*", c) if p.strip()]
     for part in parts[1:]:
-        if _reason_like_clause(part, items):
+        if _reason_like_clause(part, items, languages):
             return part.strip(" .!")
     return None
 
@@ -175,13 +183,29 @@ _REQUEST_CLAUSE = re.compile(
 )
 
 
-def _reason_like_clause(part: str, items: Sequence[CollectItem]) -> bool:
+def _reason_like_clause(
+    part: str, items: Sequence[CollectItem], languages: tuple[str, ...]
+) -> bool:
     if part.rstrip().endswith("?") or EMAIL.search(part) or _REQUEST_CLAUSE.search(part):
         return False
     if any(item.pattern and re.search(item.pattern, part) for item in items):
         return False
     if ORDER_NUMBER.search(part) and len(words(part)) <= 4:
         return False
-    return len(content_words(part, "en")) >= 2 and not re.match(
-        r"\W*(?:my|the)\s+(?:e-?mail|order|phone|number)\b", part, re.I
-    )
+    if re.match(r"\W*(?:my|the)\s+(?:e-?mail|order|phone|number)\b", part, re.I):
+        return False
+    cues = _cue("problem", languages)
+    return len(content_words(part)) >= 2 and cues.search(fold(part)) is not None
+
+
+@cache
+def _cue(kind: str, languages: tuple[str, ...]) -> re.Pattern[str]:
+    """The `lexicon/reasons.yaml` words of one kind in the given languages, as one pattern.
+
+    For `causal`, group 1 is the reason that follows the word.
+    """
+    table = load_lexicon("reasons")[kind]
+    phrases = sorted({str(p) for lang in languages for p in table.get(lang, [])}, key=len)
+    alternatives = "|".join(r"\s+".join(map(re.escape, p.split())) for p in reversed(phrases))
+    tail = r"\s*(.+)" if kind == "causal" else ""
+    return re.compile(rf"(?<!\w)(?:{alternatives or '(?!x)x'})(?!\w){tail}")

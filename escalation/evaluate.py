@@ -65,9 +65,13 @@ class Report:
             tally["exact"] += 1
             return
         shown = {k: actual[k] for k in ("status", *expectation.fields) if k in actual}
-        self.misses.append(
-            Miss(case_id, group, {"status": expectation.status, **expectation.fields}, shown)
+        expected = {"status": expectation.status, **expectation.fields}
+        alternatives = sorted(
+            str(s) for s in expectation.accepted_signals - {expected.get("signal")}
         )
+        if alternatives:
+            expected["alt_signals"] = alternatives
+        self.misses.append(Miss(case_id, group, expected, shown))
 
     def precision_recall(self) -> dict[str, dict[str, float | int | None]]:
         """Per status: precision, recall (None when undefined) and support."""
@@ -138,6 +142,8 @@ def _contract_shape(expect: dict[str, Any]) -> Expectation:
 
 
 def _dataset_shape(expect: dict[str, Any]) -> Expectation:
+    if not isinstance(expect["escalate"], bool):
+        raise ValueError("expect.escalate: must be true or false")
     signal = expect.get("signal")
     if expect["escalate"] is True:
         accepted = frozenset({signal, *expect.get("alt_signals", [])})

@@ -150,6 +150,7 @@ def test_eval_json_scores_both_label_shapes(tmp_path: Path) -> None:
     assert code == 0
     assert report["total"] == 3 and report["exact"] == 2
     assert [m["id"] for m in report["misses"]] == ["e"]
+    assert report["misses"][0]["expected"] == {"status": "escalate", "signal": "user_request"}
     assert report["confusion"] == {"escalate->escalate": 2, "escalate->none": 1}
     assert report["per_status"]["escalate"]["recall"] == pytest.approx(2 / 3, abs=1e-3)
 
@@ -157,9 +158,13 @@ def test_eval_json_scores_both_label_shapes(tmp_path: Path) -> None:
 def test_eval_reports_labels_it_cannot_read(tmp_path: Path) -> None:
     labelled = tmp_path / "l.jsonl"
     labelled.write_text(GOOD + "\n")
-    _, out, err = run("eval", *CONFIG, "--input", str(labelled))
+    code, out, err = run("eval", *CONFIG, "--input", str(labelled))
     assert "case a: expect: must be an object" in err
     assert out[0] == "cases: 0  errors: 1"
+    assert code == 1
+    labelled.write_text(GOOD[:-1] + ', "expect": {"escalate": "yes"}}\n')
+    code, _, err = run("eval", *CONFIG, "--input", str(labelled))
+    assert code == 1 and "expect.escalate: must be true or false" in err
 
 
 def test_the_installed_console_script_runs_detect() -> None:

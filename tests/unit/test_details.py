@@ -122,3 +122,29 @@ def test_a_reason_can_be_volunteered(text: str, reason: str | None) -> None:
 def test_missing_follows_the_configured_order() -> None:
     wanted = agent(item("b", "email"), item("a", "phone"), item("c", "order_number"))
     assert collect_details(wanted, talk(("user", "hello"))).missing == ("b", "a", "c")
+
+
+def test_a_date_is_not_an_order_number() -> None:
+    state = collect_details(
+        agent(item("member", "order_number")), talk(("user", "My trip on 2024-05-01, member 88231"))
+    )
+    assert state.collected == {"member": "88231"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "XK4P9Q, tag LH123456, ana@example.org, I'm at the airport right now",
+        "I want to return these, quick question first",
+        "I'd like to return my boots, I just want to know the deadline",
+    ],
+)
+def test_a_clause_that_is_no_complaint_is_no_reason(text: str) -> None:
+    wanted = agent(item("return_reason", "text", ask="Why would you like to return it?"))
+    assert collect_details(wanted, talk(("user", text))).missing == ("return_reason",)
+
+
+def test_only_reason_like_details_are_volunteered() -> None:
+    wanted = agent(item("damage_description", "text", ask="Please describe the damage."))
+    state = collect_details(wanted, talk(("user", "My bag is missing, it's not on the belt")))
+    assert state.missing == ("damage_description",)
