@@ -99,7 +99,10 @@ class RulesDetector:
         agent = self.policy.sub_agents[sub_agent]
         if agent.handoff is not HandoffMode.COLLECTED:
             return None
-        if details.asked or subject.requested_topics & set(agent.topics):
+        asked = [subject.requested[t] for t in agent.topics if t in subject.requested]
+        if asked:
+            return Evidence(f"workflow:{sub_agent}", asked[0].message_index, asked[0].quote)
+        if details.asked:
             return Evidence(f"workflow:{sub_agent}", -1, "")
         return None
 

@@ -2,11 +2,10 @@
 
 The topic is the one of the user's first request that has one (conversations with a
 support bot are opened by their purpose); only when no request names a topic do all the
-user's words together decide.
-
-Only the user's words define the subject. A user message that answers a bot's specific
-question ("AC-482913", "They pinch at the toes") counts little for the topic and is never
-judged for scope on its own: it makes sense only beside the question.
+user's words together decide. Only the user's words define the subject. A user message
+that answers a bot's specific question ("AC-482913", "They pinch at the toes") counts
+little for the topic and is never judged for scope on its own: it makes sense only
+beside the question.
 """
 
 from __future__ import annotations
@@ -15,28 +14,18 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from escalation.case import Message, Role
-from escalation.phrasebook import PhraseBook
+from escalation.lexicon_loader import load_lexicon
+from escalation.phrasebook import PhraseBook, Prepared
 from escalation.policy import Policy
 from escalation.signals import Evidence
 from escalation.text import fold
-from escalation.topics import MIN_TOPIC_SCORE, TopicIndex
+from escalation.topics import MIN_TOPIC_SCORE, TopicIndex, TopicScores
 
 ANSWER_WEIGHT = 0.3
-_OPEN_INVITATION = re.compile(
-    r"\b(?:how|what)\s+(?:can|may|could)\s+i\s+(?:help|assist|do)|\banything\s+else\b|"
-    r"\bwhat\s+(?:would|do)\s+you\s+(?:like|need)\b|\bwhat'?s\s+going\s+on\b|\bhow\s+are\s+you\b|"
-    r"\ben\s+que\s+puedo|\bcomment\s+puis-je|\bwie\s+kann\s+ich|\bcomo\s+posso|\bcome\s+posso|"
-    r"\bwaarmee\s+kan\s+ik"
-)
-_INFO_QUESTION = re.compile(
-    r"^\W*(?:how|what|when|where|which|who|why|is|are|does|do|did|will|would|should|"
-    r"can\s+i|could\s+i|may\s+i|am\s+i)\b"
-)
-_DESIRE = re.compile(
-    r"\b(?:i|we)(?:'d|\s+would)?\s+(?:really\s+)?(?:want|like|need|wish)\b|\bplease\b"
-)
+WISH_GUARDS = ("negation", "hypothetical")
 
 
 @dataclass(frozen=True)
@@ -47,8 +36,8 @@ class Subject:
     rule: Evidence | None
     """An always-escalate topic the user raised (`family` holds the topic name)."""
     out_of_scope: Evidence | None
-    requested_topics: frozenset[str]
-    """Topics the user asked the bot to act on (not just asked about)."""
+    requested: dict[str, Evidence]
+    """Topics the user asked the bot to act on (not just asked about), with their words."""
 
 
 def read_subject(
@@ -59,42 +48,56 @@ def read_subject(
     opening: str | None = None
     rule: Evidence | None = None
     latest_request: tuple[int, Message] | None = None
-    requested: set[str] = set()
+    requested: dict[str, Evidence] = {}
     for position, message in enumerate(messages):
         if message.role is not Role.USER:
             continue
         answering = _answers_specific_question(messages, position)
         scores = index.score(message.text)
-        weight = ANSWER_WEIGHT if answering else 1.0
-        for name, score in scores.scores.items():
-            totals[name] += weight * score
-        rule = rule or _always_topic(policy, scores.keyword_hits, scores.best(), position, message)
-        if not answering and not book.is_smalltalk(book.prepare(message.text)):
-            latest_request = (position, message)
-            best = scores.best()
-            opening = opening or best
-            if best is not None and _states_a_wish(message.text):
-                requested.add(best)
-    topic = opening or _best(totals)
-    return Subject(
-        topic, rule, _out_of_scope(policy, index, topic, latest_request), frozenset(requested)
-    )
+        _add(totals, scores, ANSWER_WEIGHT if answering else 1.0)
+        rule = rule or _always_topic(policy, scores, position, message)
+        prepared = book.prepare(message.text)
+        if answering or book.is_smalltalk(prepared):
+            continue
+        latest_request = (position, message)
+        best = scores.best()
+        opening = opening or best
+        if best is not None and asks_to_act(prepared, book):
+            requested.setdefault(best, Evidence(f"workflow:{best}", position, message.text.strip()))
+    topic = opening or _best(totals, index.order)
+    out_of_scope = _out_of_scope(policy, index, topic, latest_request)
+    return Subject(topic, rule, out_of_scope, requested)
 
 
-def _best(totals: dict[str, float]) -> str | None:
-    candidates = [(score, name) for name, score in totals.items() if score >= MIN_TOPIC_SCORE]
-    return max(candidates)[1] if candidates else None
+def asks_to_act(message: Prepared, book: PhraseBook) -> bool:
+    """Whether the user asks the bot to do something, rather than asks about something.
+
+    A wish ("I want to return…", "could you cancel…") that no question frame opens, or a
+    plain statement (no question at all: "My parcel hasn't moved in a week").
+    """
+    questions = book.find("user_question", message)
+    wishes = book.find("user_wish", message, guards=WISH_GUARDS)
+    if any(not any(q.start <= w.start for q in questions) for w in wishes):
+        return True
+    return not wishes and not questions and "?" not in message.text
+
+
+def _add(totals: dict[str, float], scores: TopicScores, weight: float) -> None:
+    for name, score in scores.scores.items():
+        totals[name] += weight * score
+
+
+def _best(totals: dict[str, float], order: dict[str, int]) -> str | None:
+    candidates = [name for name, score in totals.items() if score >= MIN_TOPIC_SCORE]
+    return max(candidates, key=lambda name: (totals[name], -order[name]), default=None)
 
 
 def _always_topic(
-    policy: Policy,
-    keyword_hits: dict[str, list[str]],
-    best: str | None,
-    position: int,
-    message: Message,
+    policy: Policy, scores: TopicScores, position: int, message: Message
 ) -> Evidence | None:
+    best = scores.best()
     for name in policy.model.escalation.always_topics:
-        if name in keyword_hits or name == best:
+        if name in scores.keyword_hits or name == best:
             return Evidence(name, position, message.text.strip())
     return None
 
@@ -118,9 +121,11 @@ def _answers_specific_question(messages: Sequence[Message], position: int) -> bo
     if previous is None or previous.role is not Role.BOT:
         return False
     folded = fold(previous.text)
-    return "?" in folded and _OPEN_INVITATION.search(folded) is None
+    return "?" in folded and _open_invitation().search(folded) is None
 
 
-def _states_a_wish(text: str) -> bool:
-    folded = fold(text)
-    return _DESIRE.search(folded) is not None or _INFO_QUESTION.search(folded) is None
+@cache
+def _open_invitation() -> re.Pattern[str]:
+    """Any language's "How can I help?": `lexicon/dialogue.yaml`."""
+    table = load_lexicon("dialogue")["open_invitation"]
+    return re.compile("|".join(f"(?:{p})" for items in table.values() for p in items))

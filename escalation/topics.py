@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from escalation.domains import (
@@ -48,12 +48,25 @@ class TopicScores:
 
     scores: dict[str, float]
     keyword_hits: dict[str, list[str]] = field(default_factory=dict)
+    order: dict[str, int] = field(default_factory=dict)
+    """Each topic's position in the workspace file, for ties."""
 
-    def best(self, allowed: Iterable[str] | None = None) -> str | None:
-        """The highest-scoring topic above the minimum (optionally among `allowed`)."""
-        names = set(allowed) if allowed is not None else set(self.scores)
-        candidates = [(s, n) for n, s in self.scores.items() if n in names and s >= MIN_TOPIC_SCORE]
-        return max(candidates)[1] if candidates else None
+    def best(self) -> str | None:
+        """The highest-scoring topic above the minimum.
+
+        Ties go to the topic with more keyword hits, then to the one defined first in the
+        workspace file (never to alphabetical order).
+        """
+        candidates = [name for name, score in self.scores.items() if score >= MIN_TOPIC_SCORE]
+        return max(
+            candidates,
+            key=lambda n: (
+                self.scores[n],
+                len(self.keyword_hits.get(n, ())),
+                -self.order.get(n, 0),
+            ),
+            default=None,
+        )
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,8 @@ class TopicIndex:
         count = max(len(raw), 1)
         top = math.log(1 + count)
         self._idf = {s: math.log(1 + count / df) / top for s, df in document_frequency.items()}
+        self.order = {name: position for position, name in enumerate(model.topics)}
+        """Each topic's position in the workspace file."""
         self._topics = {
             name: self._vocabulary(name, topic, raw[name]) for name, topic in model.topics.items()
         }
@@ -108,7 +123,7 @@ class TopicIndex:
             scores[name] = score + KEYWORD_SCORE * len(found)
             if found:
                 hits[name] = found
-        return TopicScores(scores, hits)
+        return TopicScores(scores, hits, self.order)
 
     def out_of_scope_words(self, text: str) -> list[str] | None:
         """The off-subject words of a message that is clearly outside the scope, else None.
