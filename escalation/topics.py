@@ -32,6 +32,10 @@ KEYWORD_SCORE = 1.5
 MIN_TOPIC_SCORE = 0.75
 """On the normalized scale (a word only one topic has weighs 1): a topic's own name or
 keyword word, or two words of its description or examples."""
+OFF_SUBJECT_EVIDENCE = 1.0
+"""Off-subject words needed, each weighing 1 / (the number of domains holding it)."""
+TRANSLATED_EVIDENCE = 0.5
+"""Less is needed from glossary translations: their forms are curated, not guessed."""
 NAME_FLOOR = 0.8
 """A word of a topic's own name ("sizing" → size) is enough for that topic, however many
 other topics share it."""
@@ -128,16 +132,15 @@ class TopicIndex:
     def out_of_scope_words(self, text: str) -> list[str] | None:
         """The off-subject words of a message that is clearly outside the scope, else None.
 
-        Clearly outside means: written in the workspace's language, no word of it belongs to
-        the scope or to the subject domains the workspace's words belong to, and more of its
-        words belong to another subject domain (`lexicon/domains.yaml`) than to the topics'
-        examples. Unknown words alone (product names, typos) never make a message out of scope.
+        Clearly outside means: no word of it belongs to the scope or to the subject domains
+        the workspace's words belong to, and more of its words belong to another subject
+        domain (`lexicon/domains.yaml`) than to the topics' examples. A message in another
+        language is judged by the words the glossary knows. Unknown words alone (product
+        names, typos, untranslated words) never make a message out of scope.
         """
-        if detect_language(text, self.language) != self.language:
-            return None
-        content = [w for w in content_words(text, self.language) if w not in _names(text)]
+        content, translated = self._judged_words(text)
         stems = [stem(w, self.language) for w in content]
-        if any(s in self.scope_stems for s in stems):
+        if not stems or any(s in self.scope_stems for s in stems):
             return None
         ignorable = weak_stems() | service_stems()
         off_subject = off_subject_stems(self.domains)
@@ -149,7 +152,22 @@ class TopicIndex:
         spread = domain_spread()
         weight = sum(1 / spread[s] for s in set(found.values()))
         echoed = {s for s in stems if s in self.example_stems}
-        return list(found) if weight >= 1 and weight > len(echoed) else None
+        needed = TRANSLATED_EVIDENCE if translated else OFF_SUBJECT_EVIDENCE
+        return list(found) if weight >= needed and weight > len(echoed) else None
+
+    def _judged_words(self, text: str) -> tuple[list[str], bool]:
+        """Content words to judge scope by, and whether they came through the glossary.
+
+        In the workspace's language, names are left out; another language's words count
+        only when the glossary translates them.
+        """
+        language = detect_language(text, self.language)
+        content = content_words(text, language)
+        if language == self.language:
+            names = _names(text) if language == "en" else set()
+            return [w for w in content if w not in names], False
+        table = glossary()
+        return [table[w] for w in content if w in table], True
 
     def _vocabulary(self, name: str, topic: Topic, stems: dict[str, float]) -> _TopicVocabulary:
         keywords = tuple(
@@ -182,7 +200,10 @@ def _topic_words(name: str, topic: Topic) -> dict[str, float]:
 
 
 def _names(text: str) -> set[str]:
-    """Capitalised words after a sentence's first word: names of people, places, products."""
+    """Capitalised words after a sentence's first word: names of people, places, products.
+
+    English only: German, for one, capitalises every noun.
+    """
     found: set[str] = set()
     for sentence in re.split(r"[.!?]\s+", text):
         for token in sentence.split()[1:]:

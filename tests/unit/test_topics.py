@@ -40,6 +40,8 @@ def test_the_best_topic_needs_real_evidence(index: TopicIndex) -> None:
         "What's a good recipe for banana bread?",
         "My laptop won't connect to wifi. How do I fix it?",
         "Will it rain tomorrow?",
+        "Quiero una receta de pan de plátano",
+        "Können Sie mir ein Rezept für Apfelkuchen geben?",
     ],
 )
 def test_clearly_off_subject_requests_are_out_of_scope(index: TopicIndex, text: str) -> None:
@@ -53,7 +55,7 @@ def test_clearly_off_subject_requests_are_out_of_scope(index: TopicIndex, text: 
         "This is so annoying, the checkout page keeps freezing.",
         "I ordered two pairs but want to add a third to the same order.",
         "Is the Metro Loafer available in black?",
-        "Quiero una receta de pan de plátano",
+        "Quiero cambiar la talla de mis zapatillas",
         "the thing from last time did it again",
     ],
 )
