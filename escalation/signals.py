@@ -56,8 +56,10 @@ def _after_user_message(
         (hit.start, Evidence("user_request", index, message.quote(hit)))
         for hit in book.find("user_request", message, guards=USER_GUARDS)
     ]
-    if offer is not None and _accepts(message, offer, book):
+    if offer is not None and _answers(message, offer, book, "user_accept"):
         events.append((0, Evidence("user_accept", index, message.original.strip())))
+    elif offer is not None and _answers(message, offer, book, "user_decline"):
+        events.append((0, None))
     if standing is not None or events:
         events += [(hit.start, None) for hit in book.find("user_withdraw", message)]
     for _, event in sorted(events, key=lambda item: item[0]):
@@ -65,10 +67,13 @@ def _after_user_message(
     return standing
 
 
-def _accepts(reply: Prepared, offer: Prepared, book: PhraseBook) -> bool:
-    """A "yes" to the bot's offer; a short reply is read in the offer's languages too."""
+def _answers(reply: Prepared, offer: Prepared, book: PhraseBook, family: str) -> bool:
+    """A "yes" (`user_accept`) or "no" (`user_decline`) to the bot's offer of a human.
+
+    A short reply is read in the offer's languages too.
+    """
     languages = tuple(dict.fromkeys((*reply.languages, *offer.languages)))
-    return bool(book.find("user_accept", replace(reply, languages=languages)))
+    return bool(book.find(family, replace(reply, languages=languages)))
 
 
 def read_bot_handoff(
@@ -76,41 +81,39 @@ def read_bot_handoff(
 ) -> Evidence | None:
     """The bot's confirmed handoff statement in this episode, if any.
 
-    Commitments (escalated, will check later, will contact) hold once said; a statement
-    that the bot lacks understanding or access counts only in the bot's latest message
-    (after it, the bot went on helping).
+    Commitments (escalated, will check later, will contact) and lacks (no access, not
+    able to) hold once said: the need stays unmet even if the talk moves on. That the bot
+    does not understand counts only in its latest message: after it, the user rephrased
+    and the bot went on helping.
     A sub agent's own `handoff_message` is reported with family `handoff_message:<name>`.
+    Those two come first, since they hand over even while details are missing.
     """
-    last_bot = _last_index(messages, Role.BOT)
-    found: Evidence | None = None
-    for index, message in enumerate(messages):
-        if message.role not in (Role.BOT, Role.SYSTEM):
-            continue
+    bot_turns = [(i, m) for i, m in enumerate(messages) if m.role in (Role.BOT, Role.SYSTEM)]
+    for index, message in bot_turns:
         own = _own_handoff_message(message.text, handoff_messages)
         if own is not None:
             return Evidence(f"handoff_message:{own}", index, message.text.strip())
-        found = found or _commitment(message.text, index, book)
-        if index == last_bot and found is None:
-            found = _lack(message.text, index, book)
-    return found
+    last_bot = _last_index(messages, Role.BOT)
+    if last_bot >= 0:
+        confused = _family(messages[last_bot].text, last_bot, book, "bot_not_understood")
+        if confused is not None:
+            return confused
+    return next((e for i, m in bot_turns if (e := _commitment(m.text, i, book)) is not None), None)
 
 
 def _commitment(text: str, index: int, book: PhraseBook) -> Evidence | None:
-    message = book.prepare(text)
-    for family in BOT_COMMITMENTS:
-        hits = book.find(family, message, guards=BOT_GUARDS)
-        if hits:
-            return Evidence(family, index, message.quote(hits[0]))
+    for family in (*BOT_COMMITMENTS, "bot_lacks"):
+        found = _family(text, index, book, family)
+        if found is not None:
+            return found
     return None
 
 
-def _lack(text: str, index: int, book: PhraseBook) -> Evidence | None:
+def _family(text: str, index: int, book: PhraseBook, family: str) -> Evidence | None:
     message = book.prepare(text)
-    for family in ("bot_not_understood", "bot_lacks"):
-        hits = book.find(family, message, guards=LACKS_GUARDS)
-        if hits:
-            return Evidence(family, index, message.quote(hits[0]))
-    return None
+    guards = LACKS_GUARDS if family in ("bot_lacks", "bot_not_understood") else BOT_GUARDS
+    hits = book.find(family, message, guards=guards)
+    return Evidence(family, index, message.quote(hits[0])) if hits else None
 
 
 def _own_handoff_message(text: str, handoff_messages: dict[str, str]) -> str | None:

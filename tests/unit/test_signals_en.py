@@ -136,13 +136,42 @@ def test_offers_vague_and_met_needs_are_not_handoffs(detector: RulesDetector, te
     assert decision.status is Status.NONE, decision.reason
 
 
-def test_a_bot_lack_counts_only_while_it_is_the_latest_bot_word(detector: RulesDetector) -> None:
+def test_a_bot_lack_holds_when_the_talk_moves_on(detector: RulesDetector) -> None:
     decision = decide(
         detector,
-        ("user", "I can't log in to my account."),
-        ("bot", "I don't have access to account settings."),
-        ("user", "ok, and how do I reset my password?"),
+        ("user", "Why is my account locked?"),
+        ("bot", "I don't have access to account security settings."),
+        ("user", "ok. And what size should I take in the Metro Loafer?"),
+        ("bot", "Take your usual size."),
+    )
+    assert (decision.status, decision.signal) == (Status.ESCALATE, Signal.BOT_HANDOFF)
+
+
+def test_not_understanding_counts_only_while_it_is_the_bots_latest_word(
+    detector: RulesDetector,
+) -> None:
+    confused = ("bot", "Sorry, I don't understand what you mean.")
+    still = decide(detector, ("user", "the thing with the login"), confused)
+    assert (still.status, still.signal) == (Status.ESCALATE, Signal.BOT_HANDOFF)
+    helped = decide(
+        detector,
+        ("user", "the thing with the login"),
+        confused,
+        ("user", "I can't log in to my account"),
         ("bot", "Click 'Forgot password' on the login page."),
+    )
+    assert helped.status is Status.NONE
+
+
+def test_no_thanks_to_an_offer_withdraws_a_request(detector: RulesDetector) -> None:
+    decision = decide(
+        detector,
+        ("user", "My login fails, can I talk to a person?"),
+        (
+            "bot",
+            "I can reset it for you now. Would you still like me to connect you with a colleague?",
+        ),
+        ("user", "No thanks, that's fine."),
     )
     assert decision.status is Status.NONE
 
