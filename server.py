@@ -220,11 +220,12 @@ def base_url(settings: Settings) -> str:
 def banner(settings: Settings, workspaces: Workspaces, options: ServeOptions) -> str:
     """What `handoff serve` prints on start: how it runs, its URLs, how to try it."""
     base = base_url(settings)
-    engine = "gunicorn gthread" if find_spec("gunicorn") else "Flask's server (no gunicorn)"
+    engine = f"gunicorn gthread, {options.workers} workers × {options.threads} threads"
+    if find_spec("gunicorn") is None:
+        engine = "Flask's threaded server (gunicorn is not installed)"
     worker = "embedded" if options.embedded_worker else "off (run `handoff worker`)"
     lines = [
-        f"Handoff on {base} — {engine}, {options.workers} workers × {options.threads} threads;"
-        f" job worker {worker}",
+        f"Handoff on {base} — {engine}; job worker {worker}",
         "Webhook URLs:",
     ]
     for endpoint in gateway.endpoints(workspaces, base):

@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,10 @@ from tests.web.conftest import WORKSPACE, event_rows
 from tests.web.signing import SECRET_NAMES, SECRETS
 
 PLATFORMS = ("zendesk", "intercom", "slack")
+needs_gunicorn = pytest.mark.skipif(
+    find_spec("gunicorn") is None or not Path("/proc/self").exists(),
+    reason="serving tests need gunicorn (the dev extra) and Linux /proc",
+)
 
 
 def curl_parts(command: str) -> tuple[str, dict[str, str], bytes]:
@@ -176,6 +181,7 @@ def send_example(base: str, monkeypatch: pytest.MonkeyPatch) -> None:
         assert json.loads(response.read()) == {"status": "accepted"}
 
 
+@needs_gunicorn
 def test_serve_runs_one_embedded_consumer_that_decides_events(
     served: tuple[str, subprocess.Popen[bytes], Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -196,6 +202,7 @@ def test_serve_runs_one_embedded_consumer_that_decides_events(
     assert wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in processes), 5)
 
 
+@needs_gunicorn
 @pytest.mark.parametrize("served", [["--no-worker"]], indirect=True)
 def test_serve_without_the_worker_only_stores(
     served: tuple[str, subprocess.Popen[bytes], Path], monkeypatch: pytest.MonkeyPatch
