@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 
 from escalation.phrase_tables import (
     FAMILIES,
@@ -34,6 +34,7 @@ __all__ = ["FAMILIES", "GUARDS", "Hit", "PhraseBook", "Prepared", "build_phraseb
 
 _CLAUSE_END = re.compile(r"[.!?;]+(?:\s|$)|\n|\s[-–—]\s|\.\.\.|\b(?:but|pero|aber|maar)\b")
 WORKSPACE = "workspace"
+_PREPARED_LIMIT = 8192
 
 
 @dataclass(frozen=True)
@@ -73,12 +74,17 @@ class PhraseBook:
     ignore: tuple[re.Pattern[str], ...] = ()
     spelling: SpellingFixer = field(default_factory=lambda: SpellingFixer(()))
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "prepare", lru_cache(maxsize=8192)(self._prepare))
+    _prepared: dict[str, Prepared] = field(default_factory=dict, repr=False, compare=False)
+    """Messages already prepared: each is read by several families and passes."""
 
     def prepare(self, text: str) -> Prepared:
         """Fold a message and, in English, fix one-letter typos of key words; keep offsets."""
-        return self._prepare(text)
+        prepared = self._prepared.get(text)
+        if prepared is None:
+            if len(self._prepared) >= _PREPARED_LIMIT:
+                self._prepared.clear()
+            prepared = self._prepared[text] = self._prepare(text)
+        return prepared
 
     def _prepare(self, text: str) -> Prepared:
         folded, offsets = fold_with_offsets(text)

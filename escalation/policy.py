@@ -28,17 +28,6 @@ from escalation.policy_model import (
 )
 from escalation.policy_references import reference_problems
 
-BUILTIN_SUMMARY_FIELDS = (
-    "issue",
-    "next_step",
-    "signal",
-    "reason",
-    "evidence",
-    "sub_agent",
-    "target",
-)
-"""Summary fields Handoff fills itself; any other name is a detail (\"not given\" if absent)."""
-
 
 class ConfigInvalid(Exception):
     """The workspace file cannot be used; `problems` holds one line per problem."""

@@ -133,11 +133,6 @@ def content_words(text: str, language: str | None = None) -> list[str]:
     return [w for w in words(text) if w not in skip and not w.isdigit() and len(w) > 1]
 
 
-def content_stems(text: str, language: str = "en") -> list[str]:
-    """Stems of a text's content words, in order."""
-    return [stem(word, language) for word in content_words(text)]
-
-
 def compile_phrase(phrase: str) -> re.Pattern[str]:
     """A workspace phrase as a whole-word, case- and accent-insensitive regular expression."""
     parts = [re.escape(part) for part in fold(phrase).split()]
