@@ -45,20 +45,19 @@ def narrowed(narrowing: Narrowing, topic: str | None) -> str:
 
 
 def _cause(signal: Signal, evidence: Evidence, sub_agent: str | None) -> str:
-    family = evidence.family
+    kind, subject = evidence.kind, evidence.subject
     if signal is Signal.USER_REQUEST:
-        if family == "user_accept":
+        if kind == "user_accept":
             return "The user accepted the bot's offer of a human"
         return "The user asked for a human"
     if signal is Signal.BOT_HANDOFF:
-        if family.startswith("handoff_message:"):
-            return f"The bot sent the {family.split(':', 1)[1]} sub agent's handoff message"
-        return _BOT_FAMILIES.get(family, "The bot said it handed off")
+        if kind == "handoff_message":
+            return f"The bot sent the {subject} sub agent's handoff message"
+        return _BOT_FAMILIES.get(kind, "The bot said it handed off")
     if signal is Signal.RULE:
-        return f"The conversation is about '{family}', a topic that always goes to a human"
+        return f"The conversation is about '{subject}', a topic that always goes to a human"
     if signal is Signal.OUT_OF_SCOPE:
-        kind, _, detail = family.partition(":")
-        if kind == "topic":
-            return f"The conversation is about '{detail}', which is outside the workspace's scope"
-        return f"The request is outside the workspace's scope ({detail})"
+        if kind == "out_of_scope_topic":
+            return f"The conversation is about '{subject}', which is outside the workspace's scope"
+        return f"The request is outside the workspace's scope ({subject})"
     return f"The user asked for the {sub_agent} workflow"

@@ -101,9 +101,9 @@ class RulesDetector:
             return None
         asked = [subject.requested[t] for t in agent.topics if t in subject.requested]
         if asked:
-            return Evidence(f"workflow:{sub_agent}", asked[0].message_index, asked[0].quote)
+            return Evidence("workflow", asked[0].message_index, asked[0].quote, sub_agent)
         if details.asked:
-            return Evidence(f"workflow:{sub_agent}", -1, "")
+            return Evidence("workflow", -1, "", sub_agent)
         return None
 
     def _conclude(self, reading: _Reading) -> Decision:
@@ -168,10 +168,10 @@ def _overrides_details(evidence: Evidence) -> bool:
     The sub agent's own handoff message completes the workflow by the bot's own account;
     a bot that does not understand the user cannot collect the details either.
     """
-    return evidence.family.startswith("handoff_message:") or evidence.family == "bot_not_understood"
+    return evidence.kind in ("handoff_message", "bot_not_understood")
 
 
 def _own_message_agent(evidence: Evidence | None) -> str | None:
-    if evidence is None or not evidence.family.startswith("handoff_message:"):
+    if evidence is None or evidence.kind != "handoff_message":
         return None
-    return evidence.family.split(":", 1)[1]
+    return evidence.subject

@@ -22,11 +22,18 @@ BOT_COMMITMENTS = ("bot_escalated", "bot_later", "bot_contact")
 
 @dataclass(frozen=True)
 class Evidence:
-    """Where a signal was found: its family, the message and the words quoted."""
+    """Where a signal was found: what kind of evidence, the message and the words quoted.
 
-    family: str
+    `kind` is a phrase family (`user_request`, `user_accept`, `bot_escalated`,
+    `bot_later`, `bot_contact`, `bot_lacks`, `bot_not_understood`) or one of
+    `handoff_message`, `always_topic`, `out_of_scope_topic`, `off_subject_words`,
+    `workflow`; `subject` names what it concerns (the sub agent, topic or words).
+    """
+
+    kind: str
     message_index: int
     quote: str
+    subject: str | None = None
 
 
 def read_user_request(messages: Sequence[Message], book: PhraseBook) -> Evidence | None:
@@ -85,14 +92,14 @@ def read_bot_handoff(
     able to) hold once said: the need stays unmet even if the talk moves on. That the bot
     does not understand counts only in its latest message: after it, the user rephrased
     and the bot went on helping.
-    A sub agent's own `handoff_message` is reported with family `handoff_message:<name>`.
+    A sub agent's own `handoff_message` is reported as kind `handoff_message`.
     Those two come first, since they hand over even while details are missing.
     """
     bot_turns = [(i, m) for i, m in enumerate(messages) if m.role in (Role.BOT, Role.SYSTEM)]
     for index, message in bot_turns:
         own = _own_handoff_message(message.text, handoff_messages)
         if own is not None:
-            return Evidence(f"handoff_message:{own}", index, message.text.strip())
+            return Evidence("handoff_message", index, message.text.strip(), subject=own)
     last_bot = _last_index(messages, Role.BOT)
     if last_bot >= 0:
         confused = _family(messages[last_bot].text, last_bot, book, "bot_not_understood")

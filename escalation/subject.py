@@ -34,7 +34,7 @@ class Subject:
 
     topic: str | None
     rule: Evidence | None
-    """An always-escalate topic the user raised (`family` holds the topic name)."""
+    """An always-escalate topic the user raised (`subject` holds the topic name)."""
     out_of_scope: Evidence | None
     requested: dict[str, Evidence]
     """Topics the user asked the bot to act on (not just asked about), with their words."""
@@ -63,7 +63,7 @@ def read_subject(
         best = scores.best()
         opening = opening or best
         if best is not None and asks_to_act(prepared, book):
-            requested.setdefault(best, Evidence(f"workflow:{best}", position, message.text.strip()))
+            requested.setdefault(best, Evidence("workflow", position, message.text.strip(), best))
     topic = opening or _best(totals, index.order)
     out_of_scope = _out_of_scope(policy, index, topic, latest_request)
     return Subject(topic, rule, out_of_scope, requested)
@@ -98,7 +98,7 @@ def _always_topic(
     best = scores.best()
     for name in policy.model.escalation.always_topics:
         if name in scores.keyword_hits or name == best:
-            return Evidence(name, position, message.text.strip())
+            return Evidence("always_topic", position, message.text.strip(), subject=name)
     return None
 
 
@@ -109,11 +109,12 @@ def _out_of_scope(
         return None
     position, message = latest
     if topic is not None and topic not in policy.model.escalation.always_topics:
-        return Evidence(f"topic:{topic}", position, message.text.strip())
+        return Evidence("out_of_scope_topic", position, message.text.strip(), subject=topic)
     off_subject = index.out_of_scope_words(message.text)
     if off_subject is None:
         return None
-    return Evidence("words:" + ", ".join(off_subject[:4]), position, message.text.strip())
+    words = ", ".join(off_subject[:4])
+    return Evidence("off_subject_words", position, message.text.strip(), subject=words)
 
 
 def _answers_specific_question(messages: Sequence[Message], position: int) -> bool:
