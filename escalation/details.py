@@ -16,10 +16,10 @@ from functools import cache
 
 from escalation.case import Message, Role
 from escalation.lexicon_loader import load_lexicon
+from escalation.phrase_tables import split_clauses
 from escalation.policy_model import CollectItem, DetailKind, SubAgent
 from escalation.text import (
     candidate_languages,
-    clauses,
     content_words,
     fold,
     fold_with_offsets,
@@ -169,7 +169,8 @@ def volunteered_reason(text: str, items: Sequence[CollectItem]) -> str | None:
     causal = _cue("causal", languages).search(folded)
     if causal and len(words(causal.group(1))) >= 2:
         return text[offsets[causal.start(1)] :].strip(" .!")
-    parts = [p for c in clauses(text) for p in re.split(r",\s*", c) if p.strip()]
+    sentences = [text[offsets[a] : offsets[b - 1] + 1] for a, b in split_clauses(folded, languages)]
+    parts = [p for c in sentences for p in re.split(r",\s*", c) if p.strip()]
     for part in parts[1:]:
         if _reason_like_clause(part, items, languages):
             return part.strip(" .!")

@@ -24,6 +24,8 @@ FAMILIES = (
     "bot_contact",
     "bot_lacks",
     "bot_not_understood",
+    "user_wish",
+    "user_question",
 )
 GUARDS = ("negation", "hypothetical", "not_request", "alternative", "clarify")
 _TERM = re.compile(r"\{(\w+)\}")
@@ -38,6 +40,7 @@ class LanguageTable:
     smalltalk: tuple[str, ...] = ()
     spelling: tuple[str, ...] = ()
     not_typos: tuple[str, ...] = ()
+    clause_breaks: tuple[str, ...] = ()
 
 
 @cache
@@ -56,6 +59,7 @@ def load_table(language: str) -> LanguageTable:
         smalltalk=tuple(map(expand, data.get("smalltalk", []))),
         spelling=tuple(str(w) for w in data.get("spelling", [])),
         not_typos=tuple(str(w) for w in data.get("not_typos", [])),
+        clause_breaks=tuple(str(w) for w in data.get("clause_breaks", [])),
     )
 
 
@@ -75,6 +79,28 @@ def guard_pattern(language: str, guard: str) -> re.Pattern[str] | None:
 def smalltalk_pattern(language: str) -> re.Pattern[str] | None:
     """One language's greetings, thanks and goodbyes, compiled as one alternation."""
     return alternation(load_table(language).smalltalk)
+
+
+@cache
+def clause_pattern(languages: tuple[str, ...]) -> re.Pattern[str]:
+    """Where a clause ends in folded text.
+
+    Sentence ends, dashes, ellipses, and the `clause_breaks` words ("but", "pero",
+    "mais"...) of the given languages.
+    """
+    breaks = [b for lang in languages for b in load_table(lang).clause_breaks]
+    words = rf"|\b(?:{'|'.join(breaks)})\b" if breaks else ""
+    return re.compile(rf"[.!?;]+(?:\s|$)|\n|\s[-–—]\s|\.\.\.{words}")
+
+
+def split_clauses(folded: str, languages: tuple[str, ...]) -> list[tuple[int, int]]:
+    """The (start, end) spans of a folded text's clauses."""
+    spans, start = [], 0
+    for match in clause_pattern(languages).finditer(folded):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(folded)))
+    return [(a, b) for a, b in spans if folded[a:b].strip()]
 
 
 def alternation(patterns: tuple[str, ...] | list[str]) -> re.Pattern[str] | None:

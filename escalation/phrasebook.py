@@ -21,6 +21,7 @@ from escalation.phrase_tables import (
     FAMILIES,
     GUARDS,
     alternation,
+    clause_pattern,
     family_pattern,
     guard_pattern,
     load_table,
@@ -32,7 +33,6 @@ from escalation.text import LANGUAGES, candidate_languages, compile_phrase, fold
 
 __all__ = ["FAMILIES", "GUARDS", "Hit", "PhraseBook", "Prepared", "build_phrasebook"]
 
-_CLAUSE_END = re.compile(r"[.!?;]+(?:\s|$)|\n|\s[-–—]\s|\.\.\.|\b(?:but|pero|aber|maar)\b")
 WORKSPACE = "workspace"
 _PREPARED_LIMIT = 8192
 
@@ -61,8 +61,9 @@ class Prepared:
         """The clause of the original message that holds a hit, as it was written."""
         if not self.offsets:
             return self.original.strip()
-        start = clause_start_of(self.text, hit.start)
-        end = min(max(clause_end_of(self.text, hit.end), hit.end), len(self.offsets)) - 1
+        start = clause_start_of(self.text, hit.start, self.languages)
+        end = clause_end_of(self.text, hit.end, self.languages)
+        end = min(max(end, hit.end), len(self.offsets)) - 1
         return self.original[self.offsets[start] : self.offsets[end] + 1].strip(" ,;")
 
 
@@ -101,7 +102,7 @@ class PhraseBook:
             for match in pattern.finditer(message.text):
                 hit = Hit(family, language, match.start(), match.end())
                 if not self._ignored(hit, message.text) and not self._cancelled(
-                    hit, message.text, wanted
+                    hit, message, wanted
                 ):
                     hits.append(hit)
         return sorted(hits, key=lambda hit: hit.start)
@@ -130,10 +131,11 @@ class PhraseBook:
             for m in pattern.finditer(folded)
         )
 
-    def _cancelled(self, hit: Hit, folded: str, guards: tuple[str, ...]) -> bool:
-        clause_start = clause_start_of(folded, hit.start)
+    def _cancelled(self, hit: Hit, message: Prepared, guards: tuple[str, ...]) -> bool:
+        folded, languages = message.text, message.languages
+        clause_start = clause_start_of(folded, hit.start, languages)
         before = folded[clause_start : hit.start]
-        clause = folded[clause_start : clause_end_of(folded, hit.end)]
+        clause = folded[clause_start : clause_end_of(folded, hit.end, languages)]
         after = folded[hit.end :]
         scopes = {"negation": before, "hypothetical": before, "not_request": clause}
         return any(
@@ -141,17 +143,17 @@ class PhraseBook:
         )
 
 
-def clause_start_of(folded: str, position: int) -> int:
+def clause_start_of(folded: str, position: int, languages: tuple[str, ...]) -> int:
     """Where the clause holding `position` starts."""
     start = 0
-    for match in _CLAUSE_END.finditer(folded, 0, position):
+    for match in clause_pattern(languages).finditer(folded, 0, position):
         start = match.end()
     return start
 
 
-def clause_end_of(folded: str, position: int) -> int:
+def clause_end_of(folded: str, position: int, languages: tuple[str, ...]) -> int:
     """Where the clause holding `position` ends."""
-    match = _CLAUSE_END.search(folded, position)
+    match = clause_pattern(languages).search(folded, position)
     return match.start() if match else len(folded)
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from escalation.case import Message, Role
 from escalation.phrasebook import PhraseBook, Prepared
-from escalation.text import words
+from escalation.text import LANGUAGES, words
 
 USER_GUARDS = ("negation", "hypothetical", "not_request")
 BOT_GUARDS = ("negation", "hypothetical")
@@ -102,25 +102,32 @@ def read_bot_handoff(
             return Evidence("handoff_message", index, message.text.strip(), subject=own)
     last_bot = _last_index(messages, Role.BOT)
     if last_bot >= 0:
-        confused = _family(messages[last_bot].text, last_bot, book, "bot_not_understood")
+        confused = _family(messages[last_bot], last_bot, book, "bot_not_understood")
         if confused is not None:
             return confused
-    return next((e for i, m in bot_turns if (e := _commitment(m.text, i, book)) is not None), None)
+    return next((e for i, m in bot_turns if (e := _commitment(m, i, book)) is not None), None)
 
 
-def _commitment(text: str, index: int, book: PhraseBook) -> Evidence | None:
+def _commitment(message: Message, index: int, book: PhraseBook) -> Evidence | None:
     for family in (*BOT_COMMITMENTS, "bot_lacks"):
-        found = _family(text, index, book, family)
+        found = _family(message, index, book, family)
         if found is not None:
             return found
     return None
 
 
-def _family(text: str, index: int, book: PhraseBook, family: str) -> Evidence | None:
-    message = book.prepare(text)
+def _family(message: Message, index: int, book: PhraseBook, family: str) -> Evidence | None:
+    """A bot or system message's first hit of one family, as evidence.
+
+    Platform events ("Conversazione trasferita all'operatore Maria") are too short for
+    their language to show, so system messages are read in every covered language.
+    """
+    prepared = book.prepare(message.text)
+    if message.role is Role.SYSTEM:
+        prepared = replace(prepared, languages=LANGUAGES)
     guards = LACKS_GUARDS if family in ("bot_lacks", "bot_not_understood") else BOT_GUARDS
-    hits = book.find(family, message, guards=guards)
-    return Evidence(family, index, message.quote(hits[0])) if hits else None
+    hits = book.find(family, prepared, guards=guards)
+    return Evidence(family, index, prepared.quote(hits[0])) if hits else None
 
 
 def _own_handoff_message(text: str, handoff_messages: dict[str, str]) -> str | None:

@@ -1,4 +1,4 @@
-"""Text helpers shared by every detector part: folding, words, stems, language, clauses.
+"""Text helpers shared by every detector part: folding, words, stems and language.
 
 Folding lower-cases, removes accents and unifies apostrophes, so phrase tables and
 workspace words are written once without accents and still match "não", "médecin"
@@ -18,7 +18,6 @@ from escalation.lexicon_loader import load_lexicon
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "“": '"', "”": '"'})
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _CONTRACTION_ENDINGS = frozenset({"t", "s", "re", "ve", "ll", "d", "m"})
-_CLAUSE_SPLIT = re.compile(r"(?<=[.!?;])\s+|\n+|\s+[-–—]\s+|\.\.\.+\s*|(?:,\s*)?\bbut\b\s*")
 _SNOWBALL_NAMES = {
     "en": "english",
     "es": "spanish",
@@ -70,11 +69,6 @@ def _split_apostrophe(token: str) -> tuple[str, ...]:
     if not tail:
         return (token,)
     return (head + tail,) if tail in _CONTRACTION_ENDINGS else (head, tail)
-
-
-def clauses(text: str) -> list[str]:
-    """Split a message into clauses at sentence ends, dashes, ellipses and "but"."""
-    return [part.strip() for part in _CLAUSE_SPLIT.split(text) if part and part.strip()]
 
 
 @cache
