@@ -19,6 +19,7 @@ from escalation.lexicon_loader import load_lexicon
 from escalation.phrase_tables import split_clauses
 from escalation.policy_model import CollectItem, DetailKind, SubAgent
 from escalation.text import (
+    LANGUAGES,
     candidate_languages,
     content_words,
     fold,
@@ -164,7 +165,7 @@ def _substantive(text: str) -> bool:
 
 def volunteered_reason(text: str, items: Sequence[CollectItem]) -> str | None:
     """A reason the user gave unasked: after "because"-like words, or in its own clause."""
-    languages = candidate_languages(text)
+    languages = candidate_languages(text) or LANGUAGES
     folded, offsets = fold_with_offsets(text)
     causal = _cue("causal", languages).search(folded)
     if causal and len(words(causal.group(1))) >= 2:

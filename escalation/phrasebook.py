@@ -75,21 +75,28 @@ class PhraseBook:
     ignore: tuple[re.Pattern[str], ...] = ()
     spelling: SpellingFixer = field(default_factory=lambda: SpellingFixer(()))
 
-    _prepared: dict[str, Prepared] = field(default_factory=dict, repr=False, compare=False)
+    _prepared: dict[tuple[str, tuple[str, ...]], Prepared] = field(
+        default_factory=dict, repr=False, compare=False
+    )
     """Messages already prepared: each is read by several families and passes."""
 
-    def prepare(self, text: str) -> Prepared:
-        """Fold a message and, in English, fix one-letter typos of key words; keep offsets."""
-        prepared = self._prepared.get(text)
+    def prepare(self, text: str, fallback: tuple[str, ...] = LANGUAGES) -> Prepared:
+        """Fold a message and, in English, fix one-letter typos of key words; keep offsets.
+
+        `fallback`: the languages to read it in when it shows none of its own (usually
+        the conversation's, from `text.conversation_languages`).
+        """
+        key = (text, fallback)
+        prepared = self._prepared.get(key)
         if prepared is None:
             if len(self._prepared) >= _PREPARED_LIMIT:
                 self._prepared.clear()
-            prepared = self._prepared[text] = self._prepare(text)
+            prepared = self._prepared[key] = self._prepare(text, fallback)
         return prepared
 
-    def _prepare(self, text: str) -> Prepared:
+    def _prepare(self, text: str, fallback: tuple[str, ...]) -> Prepared:
         folded, offsets = fold_with_offsets(text)
-        languages = candidate_languages(text)
+        languages = candidate_languages(text) or fallback
         if languages[0] == "en":
             folded, offsets = self.spelling.correct_text(folded, offsets)
         return Prepared(text, folded, tuple(offsets), languages)

@@ -22,6 +22,7 @@ from escalation.policy import Policy
 from escalation.policy_model import HandoffMode
 from escalation.signals import Evidence, read_bot_handoff, read_user_request
 from escalation.subject import Subject, read_subject
+from escalation.text import conversation_languages
 from escalation.topics import TopicIndex
 
 
@@ -64,11 +65,12 @@ class RulesDetector:
 
     def _read(self, case: Case) -> _Reading:
         messages = case.messages
-        subject = read_subject(messages, self.policy, self.index, self.book)
-        bot = read_bot_handoff(messages, self.book, self._handoff_messages)
+        languages = conversation_languages([m.text for m in messages])
+        subject = read_subject(messages, self.policy, self.index, self.book, languages)
+        bot = read_bot_handoff(messages, self.book, self._handoff_messages, languages)
         sub_agent = case.sub_agent or _own_message_agent(bot) or self._agent_for(subject.topic)
         signals: dict[Signal, Evidence] = {}
-        user = read_user_request(messages, self.book)
+        user = read_user_request(messages, self.book, languages)
         for signal, evidence in (
             (Signal.USER_REQUEST, user),
             (Signal.BOT_HANDOFF, bot),

@@ -36,16 +36,18 @@ class Evidence:
     subject: str | None = None
 
 
-def read_user_request(messages: Sequence[Message], book: PhraseBook) -> Evidence | None:
+def read_user_request(
+    messages: Sequence[Message], book: PhraseBook, fallback: tuple[str, ...] = LANGUAGES
+) -> Evidence | None:
     """The user's standing request for a human in this episode, if any."""
     standing: Evidence | None = None
     offer: Prepared | None = None
     for index, message in enumerate(messages):
         if message.role is Role.BOT:
-            prepared = book.prepare(message.text)
+            prepared = book.prepare(message.text, fallback)
             offer = prepared if book.find("bot_offer", prepared, guards=BOT_GUARDS) else None
         elif message.role is Role.USER:
-            prepared = book.prepare(message.text)
+            prepared = book.prepare(message.text, fallback)
             standing = _after_user_message(prepared, index, book, standing, offer)
             offer = None
     return standing
@@ -84,7 +86,10 @@ def _answers(reply: Prepared, offer: Prepared, book: PhraseBook, family: str) ->
 
 
 def read_bot_handoff(
-    messages: Sequence[Message], book: PhraseBook, handoff_messages: dict[str, str]
+    messages: Sequence[Message],
+    book: PhraseBook,
+    handoff_messages: dict[str, str],
+    fallback: tuple[str, ...] = LANGUAGES,
 ) -> Evidence | None:
     """The bot's confirmed handoff statement in this episode, if any.
 
@@ -102,27 +107,33 @@ def read_bot_handoff(
             return Evidence("handoff_message", index, message.text.strip(), subject=own)
     last_bot = _last_index(messages, Role.BOT)
     if last_bot >= 0:
-        confused = _family(messages[last_bot], last_bot, book, "bot_not_understood")
+        confused = _family(messages[last_bot], last_bot, book, "bot_not_understood", fallback)
         if confused is not None:
             return confused
-    return next((e for i, m in bot_turns if (e := _commitment(m, i, book)) is not None), None)
+    return next(
+        (e for i, m in bot_turns if (e := _commitment(m, i, book, fallback)) is not None), None
+    )
 
 
-def _commitment(message: Message, index: int, book: PhraseBook) -> Evidence | None:
+def _commitment(
+    message: Message, index: int, book: PhraseBook, fallback: tuple[str, ...]
+) -> Evidence | None:
     for family in (*BOT_COMMITMENTS, "bot_lacks"):
-        found = _family(message, index, book, family)
+        found = _family(message, index, book, family, fallback)
         if found is not None:
             return found
     return None
 
 
-def _family(message: Message, index: int, book: PhraseBook, family: str) -> Evidence | None:
+def _family(
+    message: Message, index: int, book: PhraseBook, family: str, fallback: tuple[str, ...]
+) -> Evidence | None:
     """A bot or system message's first hit of one family, as evidence.
 
     Platform events ("Conversazione trasferita all'operatore Maria") are too short for
     their language to show, so system messages are read in every covered language.
     """
-    prepared = book.prepare(message.text)
+    prepared = book.prepare(message.text, fallback)
     if message.role is Role.SYSTEM:
         prepared = replace(prepared, languages=LANGUAGES)
     guards = LACKS_GUARDS if family in ("bot_lacks", "bot_not_understood") else BOT_GUARDS

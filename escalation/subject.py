@@ -21,7 +21,7 @@ from escalation.lexicon_loader import load_lexicon
 from escalation.phrasebook import PhraseBook, Prepared
 from escalation.policy import Policy
 from escalation.signals import Evidence
-from escalation.text import fold
+from escalation.text import LANGUAGES, fold
 from escalation.topics import MIN_TOPIC_SCORE, TopicIndex, TopicScores
 
 ANSWER_WEIGHT = 0.3
@@ -41,7 +41,11 @@ class Subject:
 
 
 def read_subject(
-    messages: Sequence[Message], policy: Policy, index: TopicIndex, book: PhraseBook
+    messages: Sequence[Message],
+    policy: Policy,
+    index: TopicIndex,
+    book: PhraseBook,
+    fallback: tuple[str, ...] = LANGUAGES,
 ) -> Subject:
     """Read topic, rule and scope from the user's messages of the episode."""
     totals: dict[str, float] = defaultdict(float)
@@ -56,7 +60,7 @@ def read_subject(
         scores = index.score(message.text)
         _add(totals, scores, ANSWER_WEIGHT if answering else 1.0)
         rule = rule or _always_topic(policy, scores, position, message)
-        prepared = book.prepare(message.text)
+        prepared = book.prepare(message.text, fallback)
         if answering or book.is_smalltalk(prepared):
             continue
         latest_request = (position, message)

@@ -107,18 +107,27 @@ def detect_language(text: str, default: str = "en") -> str:
 
 
 def candidate_languages(text: str) -> tuple[str, ...]:
-    """The languages a message may be written in, likeliest first.
+    """The languages a message may be written in, likeliest first; () when none shows.
 
-    Those whose function words it uses most, plus English (support chats mix it in);
-    every covered language when it uses none ("agente!").
+    Those whose function words it uses most, plus English (support chats mix it in).
+    A message with no function words at all ("agente!", "Angela") shows no language.
     """
     tokens = words(text)
     counts = {lang: sum(token in stopwords(lang) for token in tokens) for lang in LANGUAGES}
     best = max(counts.values(), default=0)
     if best == 0:
-        return LANGUAGES
+        return ()
     likeliest = tuple(lang for lang in LANGUAGES if counts[lang] == best)
     return likeliest + (() if "en" in likeliest else ("en",))
+
+
+def conversation_languages(texts: list[str]) -> tuple[str, ...]:
+    """The languages a conversation's messages show, or every covered language if none do.
+
+    Messages that show no language of their own are read in these.
+    """
+    found = dict.fromkeys(lang for text in texts for lang in candidate_languages(text))
+    return tuple(found) or LANGUAGES
 
 
 def content_words(text: str, language: str | None = None) -> list[str]:
