@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -383,13 +384,56 @@ def events(failed: bool, workspace: str | None, limit: int) -> None:
     from handover.store import Database, list_events
 
     database = Database.connect(Settings().database_url)
-    with database.read() as session:
+    with _migrated(database) as session:
         rows = list_events(session, failed_only=failed, workspace=workspace, limit=limit)
         for row in rows:
             click.echo(_event_line(row))
     database.dispose()
     if not rows:
         click.echo("no events", err=True)
+
+
+@main.command()
+@click.option("--workspace", default=None, help="Only this workspace's conversations.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100_000))
+def conversations(workspace: str | None, limit: int) -> None:
+    """List conversations, latest first, with their state and latest decision."""
+    from handover.conversations import latest_conversations
+    from handover.settings import Settings
+    from handover.store import Database
+
+    database = Database.connect(Settings().database_url)
+    with _migrated(database) as session:
+        rows = latest_conversations(session, workspace, limit)
+        for conversation, decision in rows:
+            click.echo(_conversation_line(conversation, decision))
+    database.dispose()
+    if not rows:
+        click.echo("no conversations", err=True)
+
+
+def _conversation_line(conversation: Any, decision: Any) -> str:
+    head = (
+        f"{conversation.workspace}/{conversation.platform}/{conversation.external_id}  "
+        f"{conversation.state}  episode {conversation.episode}"
+    )
+    if decision is None:
+        return head
+    verdict = " ".join(str(v) for v in (decision.status, decision.signal, decision.target) if v)
+    return f"{head}\n    {verdict or decision.cause}: {decision.reason}"
+
+
+@contextmanager
+def _migrated(database: Any) -> Iterator[Any]:
+    """A read session, or a clear error when the database has not been migrated yet."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    try:
+        with database.read() as session:
+            yield session
+    except (OperationalError, ProgrammingError) as exc:
+        database.dispose()
+        _fail([f"the database is not ready ({exc.orig}): run `handoff db upgrade` first"])
 
 
 def _event_line(row: Any) -> str:

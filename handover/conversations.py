@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connectors.errors import PayloadInvalid
 from connectors.jsonpath import opt_str
 from connectors.model import ConversationKey, Event, Message, Role
 from escalation import case
-from handover.models import Conversation, StoredMessage
+from handover.models import Conversation, StoredDecision, StoredMessage
 from handover.states import State
 from handover.store import upsert
 
@@ -104,7 +104,12 @@ def customer_email(messages: Iterable[Message]) -> str | None:
 
 
 def transcript(session: Session, conversation: Conversation) -> tuple[case.Message, ...]:
-    """Return the current episode's public messages, oldest first by platform time."""
+    """Return the current episode's public messages, oldest first by platform time.
+
+    Messages with the same platform time (Zendesk trigger times have minute precision)
+    are ordered by the platform's own increasing ids — numeric strings of one length sort
+    as numbers — and only then by arrival.
+    """
     query = (
         select(StoredMessage)
         .where(
@@ -112,9 +117,33 @@ def transcript(session: Session, conversation: Conversation) -> tuple[case.Messa
             StoredMessage.episode == conversation.episode,
             StoredMessage.public.is_(True),
         )
-        .order_by(StoredMessage.sent_at, StoredMessage.id)
+        .order_by(
+            StoredMessage.sent_at,
+            func.length(StoredMessage.external_id),
+            StoredMessage.external_id,
+            StoredMessage.id,
+        )
     )
     return tuple(
         case.Message(case.Role(row.role), row.text, at=row.sent_at.isoformat())
         for row in session.scalars(query)
     )
+
+
+def latest_conversations(
+    session: Session, workspace: str | None, limit: int
+) -> list[tuple[Conversation, StoredDecision | None]]:
+    """The most recently updated conversations, each with its latest decision."""
+    query = select(Conversation).order_by(Conversation.updated_at.desc()).limit(limit)
+    if workspace is not None:
+        query = query.where(Conversation.workspace == workspace)
+    rows = []
+    for conversation in session.scalars(query):
+        decision = session.scalars(
+            select(StoredDecision)
+            .where(StoredDecision.conversation_id == conversation.id)
+            .order_by(StoredDecision.id.desc())
+            .limit(1)
+        ).first()
+        rows.append((conversation, decision))
+    return rows

@@ -231,3 +231,33 @@ def test_fixtures_replay_in_any_order_to_the_same_transcript(runtime: Runtime) -
     replay(runtime, "slack", *names, "message.channels")
     assert [m.role for m in helpers.messages(runtime)] == ["user", "bot", "agent"]
     assert fixture_body("slack", "message.channels")  # the recorded root message is the user's
+
+
+def test_messages_with_the_same_platform_time_keep_the_platforms_order(runtime: Runtime) -> None:
+    at = "2026-05-02T10:31:00Z"  # trigger times have minute precision
+    ask = zendesk_comment(40001, "Can I talk to a person please?", at, "zen-tie-1")
+    withdraw = zendesk_comment(
+        40002, "Actually no need for a person, it works now.", at, "zen-tie-2"
+    )
+    for payload in (withdraw, ask):  # delivered newest first
+        assert process(runtime, "zendesk", payload) is PROCESSED
+    last = helpers.decisions(runtime)[-1]
+    assert (last.status, last.signal) == ("none", None)
+
+
+def test_conversations_lists_state_and_latest_decision(runtime: Runtime) -> None:
+    ask = zendesk_comment(40101, "Can I talk to a person please?", "2026-05-02T10:31:00Z", "z-l1")
+    assert process(runtime, "zendesk", ask) is PROCESSED
+    result = CliRunner().invoke(main, ["conversations"], env=environment(runtime.settings))
+    assert result.exit_code == 0
+    head, verdict = result.stdout.splitlines()[:2]
+    assert head.startswith("acme/zendesk/") and "escalated  episode 1" in head
+    assert verdict.strip() == "escalate user_request support: The user asked for a human."
+
+
+def test_commands_say_when_the_database_is_not_migrated(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = {"HANDOFF_DATABASE_URL": f"sqlite:///{tmp_path}/fresh.db"}
+    for command in ("events", "conversations"):
+        result = CliRunner().invoke(main, [command], env=env)
+        assert result.exit_code == 2
+        assert "run `handoff db upgrade` first" in result.stderr
