@@ -1,8 +1,9 @@
 """The Flask app: `create_app(config=None)` — webhook intake, health probes, error pages.
 
 HTTP plumbing only. Which check answers what is decided in `gateway.py` (pure); storing
-and enqueueing is `handover.intake.receive`. The request path verifies the signature over
-the raw bytes, stores the event once, enqueues it and answers; it never calls a platform.
+is `handover.intake.receive`. The request path verifies the signature over the raw bytes,
+stores the event once and answers; it never touches the job queue or calls a platform
+(the worker finds stored events itself: `handover.maintenance.feed`).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def webhook(platform: str, workspace: str) -> Response:
-    """Verify, store once, enqueue and acknowledge one platform delivery."""
+    """Verify, store once and acknowledge one platform delivery."""
     runtime = _runtime()
     served = _served(runtime, platform, workspace)
     if isinstance(served, gateway.Answer):
@@ -150,6 +151,10 @@ def _answer(answer: gateway.Answer, platform: str, workspace: str, level: str = 
     return response
 
 
+_ACKNOWLEDGED = {False: b'{"status":"accepted"}\n', True: b'{"status":"duplicate"}\n'}
+"""The 200 bodies (what `jsonify` makes of them), built once: the ack path is hot."""
+
+
 def _acknowledge(delivery: Delivery, received: Received) -> Response:
     """Log a stored (or duplicate) delivery and answer 200."""
     log.info(
@@ -160,10 +165,10 @@ def _acknowledge(delivery: Delivery, received: Received) -> Response:
         delivery_id=delivery.delivery_id,
         event_id=received.event_id,
         duplicate=received.duplicate,
-        enqueued=received.enqueued,
         retry=request.headers.get("X-Slack-Retry-Num"),
     )
-    return jsonify(status="duplicate" if received.duplicate else "accepted")
+    body = _ACKNOWLEDGED[received.duplicate]
+    return current_app.response_class(body, mimetype="application/json")
 
 
 def _check(ping: Callable[[Runtime], None]) -> str:

@@ -198,8 +198,11 @@ def _bad_request(reason: str) -> Answer:
 
 
 def extra_headers(platform: str, status: int) -> dict[str, str]:
-    """Headers added to an answer: Slack is told not to retry requests it can never pass."""
-    if platform == Platform.SLACK.value and 400 <= status < 500:
+    """Headers added to an answer: Slack is told not to retry requests it can never pass.
+
+    Not on 401: a secret being rotated must not lose Slack's retries for good.
+    """
+    if platform == Platform.SLACK.value and status in (400, 413):
         return {"X-Slack-No-Retry": "1"}
     return {}
 

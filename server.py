@@ -15,6 +15,7 @@ own SIGHUP handler would re-exec the whole command.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shlex
@@ -186,12 +187,25 @@ def _serve_gunicorn(settings: Settings, options: ServeOptions) -> None:
         def load(self) -> Any:
             from app import SETTINGS, create_app
 
-            return create_app({SETTINGS: settings})
+            app = create_app({SETTINGS: settings})
+            freeze_heap()
+            return app
 
         def run(self) -> None:
             _Arbiter(self).run()
 
     _Application().run()
+
+
+def freeze_heap() -> None:
+    """Put everything a web worker loaded at start-up out of the garbage collector's reach.
+
+    That heap (Flask, SQLAlchemy, huey, the workspaces' phrase tables, ...) is ~150,000
+    objects that live as long as the process; every full collection walked all of them,
+    holding the GIL for ~0.1 s. Frozen (`gc.freeze`), they are never walked again.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def gunicorn_options(settings: Settings, options: ServeOptions) -> dict[str, Any]:

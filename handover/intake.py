@@ -1,10 +1,11 @@
-"""The durable half of the webhook ack path: store the delivery once, then enqueue it.
+"""The durable half of the webhook ack path: store the delivery once.
 
 The web layer calls `receive()` after it verified the signature and read the dedupe id
-and event type. One INSERT (the UNIQUE(workspace, platform, delivery_id) constraint is
-the dedupe), then one enqueue; no parsing and no platform calls. A duplicate is counted
-and changes nothing. If the queue is down the event stays `stored` and the sweeper
-enqueues it later, so the platform still gets its 200.
+and event type. One INSERT, committed before the platform gets its 200 (the
+UNIQUE(workspace, platform, delivery_id) constraint is the dedupe); no parsing, no queue
+and no platform calls. A duplicate is counted and changes nothing. The worker finds the
+new `stored` event itself (`maintenance.feed`), so the queue being down never costs the
+platform its answer and an event can never be stored without being processed.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.model import Platform
 from handover.models import EventStatus
-from handover.observability import ENQUEUE_FAILED, EVENTS_DUPLICATE, EVENTS_RECEIVED, get_logger
-from handover.store import existing_event_id, insert_event
+from handover.observability import EVENTS_DUPLICATE, EVENTS_RECEIVED, get_logger
+from handover.store import existing_event_id
 
 if TYPE_CHECKING:
     from handover.runtime import Runtime
@@ -52,11 +53,10 @@ class Delivery:
 
 @dataclass(frozen=True)
 class Received:
-    """What intake did: the stored event's id, whether it was a duplicate, whether enqueued."""
+    """What intake did: the stored event's id and whether the delivery was a duplicate."""
 
     event_id: int
     duplicate: bool
-    enqueued: bool
 
 
 def kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -65,24 +65,24 @@ def kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 
 def receive(runtime: Runtime, delivery: Delivery) -> Received:
-    """Store a delivery (once) and enqueue its processing; see the module docstring."""
+    """Store a delivery (once); see the module docstring."""
     platform = delivery.platform.value
     event_id, duplicate = _store(runtime, delivery)
     if duplicate:
         EVENTS_RECEIVED.labels(platform, "duplicate").inc()
         EVENTS_DUPLICATE.labels(platform).inc()
         log.info("event.duplicate", event_id=event_id, **_ids(delivery))
-        return Received(event_id, duplicate=True, enqueued=False)
+        return Received(event_id, duplicate=True)
     EVENTS_RECEIVED.labels(platform, "stored").inc()
-    return Received(event_id, duplicate=False, enqueued=_enqueue(runtime, event_id, delivery))
+    return Received(event_id, duplicate=False)
 
 
 def _store(runtime: Runtime, delivery: Delivery) -> tuple[int, bool]:
     """INSERT the event; return its id and whether the delivery was already stored."""
-    with runtime.db.write_connection() as connection:
-        new_id = insert_event(connection, _row(delivery))
-        if new_id is not None:
-            return new_id, False
+    new_id = runtime.db.store_event(_row(delivery))
+    if new_id is not None:
+        return new_id, False
+    with runtime.db.engine.connect() as connection:  # the stored one is committed: a read
         platform = delivery.platform.value
         found = existing_event_id(connection, delivery.workspace, platform, delivery.delivery_id)
         return found, True
@@ -101,19 +101,6 @@ def _row(delivery: Delivery) -> dict[str, Any]:
         "status": EventStatus.STORED.value,
         "attempts": 0,
     }
-
-
-def _enqueue(runtime: Runtime, event_id: int, delivery: Delivery) -> bool:
-    """Enqueue `process_event`; on a queue failure log, count and leave it to the sweeper."""
-    try:
-        runtime.tasks.process_event(event_id)
-    except Exception as exc:
-        ENQUEUE_FAILED.labels(delivery.platform.value).inc()
-        log.warning(
-            "event.enqueue_failed", event_id=event_id, error=type(exc).__name__, **_ids(delivery)
-        )
-        return False
-    return True
 
 
 def _text(body: bytes) -> str:

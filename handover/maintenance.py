@@ -1,8 +1,13 @@
-"""Keeping the store healthy and lawful: the sweeper, the retention purge, `forget`.
+"""Getting stored events to the queue, and keeping the store healthy and lawful.
 
-`sweep` re-enqueues events still `stored` after `sweep_after_seconds` (the queue was down,
-or a worker died mid-job); `purge` removes raw bodies after `retention_days`; `forget`
-deletes everything stored about one customer's conversations.
+Intake only stores an event; `feed` (run by every worker, `handover.worker.Feeder`) claims
+events `stored` and never enqueued yet, and enqueues their `process_event` job. `sweep`
+enqueues again events still `stored` `sweep_after_seconds` after they were last enqueued
+(the queue lost the job, or a worker died before or during it). Both claim an event by
+setting its `swept_at` (the time it was last handed to the queue) in one UPDATE that
+re-checks the condition, so two workers never enqueue the same event in one period.
+`purge` removes raw bodies after `retention_days`; `forget` deletes everything stored
+about one customer's conversations.
 """
 
 from __future__ import annotations
@@ -24,14 +29,39 @@ from handover.models import (
     StoredMessage,
     utcnow,
 )
-from handover.observability import BODIES_PURGED, EVENTS_SWEPT, get_logger
+from handover.observability import BODIES_PURGED, ENQUEUE_FAILED, EVENTS_SWEPT, get_logger
 from handover.store import Database
 
 if TYPE_CHECKING:
     from handover.runtime import Runtime
 
 SWEEP_BATCH = 500
+FEED_BATCH = 200
+"""Events `feed` claims at most at once."""
+FEED_BACKLOG = 1000
+"""`feed` claims nothing more while this many jobs wait in the queue (the rest wait in the
+store, where they cost nothing and no `sweep` re-enqueues them before they are due)."""
 log = get_logger("maintenance")
+
+
+def feed(runtime: Runtime, now: datetime | None = None) -> int:
+    """Enqueue `process_event` for events stored and never enqueued, oldest first.
+
+    Return how many were enqueued. A queue that does not answer raises before anything
+    is claimed; an enqueue that fails leaves the rest of the batch to `sweep`.
+    """
+    fresh = (StoredEvent.status == EventStatus.STORED.value, StoredEvent.swept_at.is_(None))
+    oldest = select(StoredEvent.id).where(*fresh).order_by(StoredEvent.received_at)
+    with runtime.db.read() as session:
+        found = list(session.scalars(oldest.limit(FEED_BATCH)))
+    room = FEED_BACKLOG - runtime.huey.pending_count() if found else 0
+    if room <= 0:
+        return 0
+    claim = update(StoredEvent).where(StoredEvent.id.in_(found[:room]), *fresh)
+    with runtime.db.write() as session:
+        claimed = session.scalars(claim.values(swept_at=now or utcnow()).returning(StoredEvent.id))
+        event_ids = sorted(claimed)
+    return _enqueue_all(runtime, event_ids, "feed")
 
 
 def sweep(runtime: Runtime, now: datetime | None = None) -> int:
@@ -51,22 +81,27 @@ def sweep(runtime: Runtime, now: datetime | None = None) -> int:
     claim = update(StoredEvent).where(StoredEvent.id.in_(batch), *due).values(swept_at=now)
     with runtime.db.write() as session:
         claimed = sorted(session.scalars(claim.returning(StoredEvent.id)))
-    return _enqueue_all(runtime, claimed)
+    enqueued = _enqueue_all(runtime, claimed, "sweep")
+    EVENTS_SWEPT.inc(enqueued)
+    return enqueued
 
 
-def _enqueue_all(runtime: Runtime, event_ids: list[int]) -> int:
-    """Enqueue `process_event` for each id; stop at the first queue failure; return how many."""
+def _enqueue_all(runtime: Runtime, event_ids: list[int], source: str) -> int:
+    """Enqueue `process_event` for each id; stop at the first queue failure; return how many.
+
+    The ids not enqueued stay claimed: `sweep` enqueues them when they are due.
+    """
     enqueued = 0
     for event_id in event_ids:
         try:
             runtime.tasks.process_event(event_id)
         except Exception:
-            log.exception("sweep.enqueue_failed", event_id=event_id)
+            log.exception(f"{source}.enqueue_failed", event_id=event_id)
+            ENQUEUE_FAILED.inc(len(event_ids) - enqueued)
             break
         enqueued += 1
-    EVENTS_SWEPT.inc(enqueued)
     if event_ids:
-        log.info("sweep.done", claimed=len(event_ids), enqueued=enqueued)
+        log.info(f"{source}.done", claimed=len(event_ids), enqueued=enqueued)
     return enqueued
 
 

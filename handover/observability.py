@@ -25,8 +25,7 @@ EVENTS_DUPLICATE = Counter(
 )
 ENQUEUE_FAILED = Counter(
     "handoff_events_enqueue_failed",
-    "Stored events that could not be enqueued (the sweeper enqueues them later).",
-    ["platform"],
+    "Claimed stored events that could not be enqueued (the sweeper enqueues them later).",
 )
 EVENTS_PROCESSED = Counter(
     "handoff_events_processed",
@@ -61,7 +60,9 @@ class _Stderr:
 def configure_logging(level: int = logging.INFO) -> None:
     """Send structlog and stdlib logs (huey, alembic) to stderr as JSON lines (idempotent).
 
-    Loggers are not cached, so `structlog.testing.capture_logs` keeps working after this.
+    Each logger is built on its first use and then cached (the webhook path logs on every
+    request); `structlog.testing.capture_logs` still works, as it edits the processor
+    list that cached loggers share.
     """
     global _configured
     if _configured:
@@ -78,7 +79,7 @@ def configure_logging(level: int = logging.INFO) -> None:
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(stream),
-        cache_logger_on_first_use=False,
+        cache_logger_on_first_use=True,
     )
     _configured = True
 

@@ -3,8 +3,8 @@
 `Runtime.create(settings)` loads the workspaces, connects the database (applying
 migrations first when `migrate_on_start` is set) and builds the huey queue: `SqliteHuey`
 on `queue_path` by default, `RedisHuey` named `queue_name` when `redis_url` is set. The
-tasks (`handover.jobs`) are registered on that huey instance, so the web process enqueues
-and a worker consumes the same task names.
+tasks (`handover.jobs`) are registered on that huey instance, so the worker's feeder and
+sweeper enqueue, and its consumer runs, the same task names.
 """
 
 from __future__ import annotations

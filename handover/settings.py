@@ -40,4 +40,5 @@ class Settings(BaseSettings):
     migrate_on_start: bool = True
     """Apply database migrations when the server or worker starts."""
     sweep_after_seconds: int = Field(default=60, ge=1)
-    """Stored events still unprocessed after this long are enqueued again by the sweeper."""
+    """Stored events still unprocessed this long after they were enqueued (or stored, if never
+    enqueued) are enqueued again by the sweeper."""

@@ -4,12 +4,20 @@ SQLite runs in WAL mode with `synchronous=NORMAL`, a busy timeout and foreign ke
 SQLAlchemy emits BEGIN itself so that write transactions can be `BEGIN IMMEDIATE` (taking
 SQLite's single writer lock up front, so read-then-write never fails half-way).
 PostgreSQL uses psycopg 3; `postgresql://` URLs are given that driver.
+
+The intake's INSERT (`Database.store_event`, once per webhook) is compiled once per engine.
+On SQLite it is one autocommit statement on the calling thread's own connection: SQLite
+takes its writer lock, inserts and commits inside a single call that releases the GIL, so
+the lock is never held while the thread waits for the GIL (a `BEGIN IMMEDIATE ... COMMIT`
+transaction holds it across three calls, and the other process's writers then sleep in
+SQLite's busy handler), and no pool checkout is paid per request. PostgreSQL runs the
+same INSERT in a short write transaction from the pool.
 """
 
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +26,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from handover.intake_sql import EventInsert, ThreadConnections
 from handover.models import Base, StoredEvent
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 WRITE = {"handoff_write": True}
 """Execution options of a write transaction (BEGIN IMMEDIATE on SQLite)."""
+DEDUPE_KEY = ("workspace", "platform", "delivery_id")
+"""The columns of the UNIQUE constraint that deduplicates deliveries."""
+INTAKE_COLUMNS = (*DEDUPE_KEY, "event_type", "headers", "body", "received_at", "status", "attempts")
+"""The columns the intake writes (`store_event`'s `values` keys)."""
 
 
 def database_url(url: str) -> URL:
@@ -74,6 +87,20 @@ class Database:
     write_engine: Engine
     sessions: sessionmaker[Session]
     writer: sessionmaker[Session]
+    intake: EventInsert | None = field(init=False)
+    """The intake INSERT compiled for SQLite's driver (None on other engines)."""
+    intake_connections: ThreadConnections = field(init=False)
+
+    def __post_init__(self) -> None:
+        dialect = self.engine.dialect
+        compiled = None
+        if dialect.name == "sqlite":
+            statement = _event_upsert(dialect)
+            compiled = EventInsert.build(statement, dialect, INTAKE_COLUMNS)
+        object.__setattr__(self, "intake", compiled)
+        object.__setattr__(
+            self, "intake_connections", ThreadConnections(self.engine, _sqlite_connect)
+        )
 
     @classmethod
     def connect(cls, url: str) -> Database:
@@ -95,12 +122,26 @@ class Database:
         """Open a Core write transaction (for the intake's single INSERT)."""
         return self.write_engine.begin()
 
+    def store_event(self, values: dict[str, Any]) -> int | None:
+        """INSERT a new delivery (`INTAKE_COLUMNS`) unless stored; return its id or None.
+
+        Committed when this returns (see the module docstring for how, on each engine).
+        """
+        if self.intake is None:
+            with self.write_connection() as connection:
+                return insert_event(connection, values)
+        connection = self.intake_connections.get()  # autocommit: one statement, one commit
+        cursor = connection.execute(self.intake.sql, self.intake.parameters(values))
+        new_id: int | None = cursor.lastrowid if cursor.rowcount == 1 else None
+        return new_id
+
     def read(self) -> Session:
         """Open a session for reading (use it as a context manager)."""
         return self.sessions()
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection and the intake's per-thread ones."""
+        self.intake_connections.close_all()
         self.engine.dispose()
 
 
@@ -111,16 +152,27 @@ def upsert(dialect: Dialect, model: type[Base]) -> postgresql.Insert | sqlite.In
     return sqlite.insert(model)
 
 
+def _event_upsert(dialect: Dialect) -> postgresql.Insert | sqlite.Insert:
+    """`INSERT INTO events ... ON CONFLICT (delivery key) DO NOTHING`, values as parameters."""
+    return upsert(dialect, StoredEvent).on_conflict_do_nothing(index_elements=DEDUPE_KEY)
+
+
+_RETURNING: dict[str, Any] = {}
+"""`_event_upsert(...) RETURNING id` per dialect name, built once (see `insert_event`)."""
+
+
 def insert_event(connection: Connection, values: dict[str, Any]) -> int | None:
-    """INSERT one event unless its delivery is already stored; return the new id or None."""
-    table = StoredEvent.__table__
-    statement = (
-        upsert(connection.dialect, StoredEvent)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["workspace", "platform", "delivery_id"])
-        .returning(table.c.id)
-    )
-    new_id: int | None = connection.execute(statement).scalar_one_or_none()
+    """INSERT one event unless its delivery is already stored; return the new id or None.
+
+    The statement is built once per dialect and the row passed as parameters: building it
+    with `.values(**row)` on every call cost more than the INSERT itself.
+    """
+    statement = _RETURNING.get(connection.dialect.name)
+    if statement is None:
+        table = StoredEvent.__table__
+        statement = _event_upsert(connection.dialect).returning(table.c.id)
+        _RETURNING[connection.dialect.name] = statement
+    new_id: int | None = connection.execute(statement, values).scalar_one_or_none()
     return new_id
 
 

@@ -1,4 +1,5 @@
-"""`receive()`: one INSERT and one enqueue; duplicates are no-ops; a dead queue loses nothing."""
+"""`receive()`: one INSERT; duplicates are no-ops; `feed` and `sweep` get every stored event
+to the queue exactly once per period, and a dead queue loses nothing."""
 
 from __future__ import annotations
 
@@ -9,15 +10,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+import pytest
 import redis
 from prometheus_client import REGISTRY
+from structlog.testing import capture_logs
 
-from handover import jobs, maintenance
+from handover import jobs, maintenance, worker
 from handover.intake import kept_headers, receive
 from handover.models import EventStatus, StoredEvent, utcnow
 from handover.runtime import Runtime
 from tests.intake import helpers
-from tests.intake.backends import delivery, fixture_body
+from tests.intake.backends import delivery, fixture_body, wait_for
 
 SLACK = fixture_body("slack", "message.channels")
 
@@ -47,7 +50,7 @@ def queue_down(runtime: Runtime) -> Iterator[None]:
         storage.initialize_schema()
 
 
-def test_a_delivery_is_stored_and_enqueued(runtime: Runtime) -> None:
+def test_a_delivery_is_stored_then_fed_to_the_queue_once(runtime: Runtime) -> None:
     signed = delivery(
         "slack",
         SLACK,
@@ -55,10 +58,10 @@ def test_a_delivery_is_stored_and_enqueued(runtime: Runtime) -> None:
     )
     before = counter("handoff_events_received_total", platform="slack", outcome="stored")
     received = receive(runtime, signed)
-    assert (received.duplicate, received.enqueued) == (False, True)
-    assert helpers.pending(runtime) == 1
+    assert received.duplicate is False
+    assert helpers.pending(runtime) == 0  # intake only stores
     stored = helpers.event(runtime, received.event_id)
-    assert stored.status == EventStatus.STORED
+    assert (stored.status, stored.swept_at) == (EventStatus.STORED, None)
     assert (stored.workspace, stored.platform) == ("acme", "slack")
     assert (stored.delivery_id, stored.event_type) == ("Ev07QXA1B2C3", "message.channels")
     assert stored.body == SLACK.decode()
@@ -66,6 +69,39 @@ def test_a_delivery_is_stored_and_enqueued(runtime: Runtime) -> None:
     assert stored.headers == {"x-slack-retry-num": "1"}
     after = counter("handoff_events_received_total", platform="slack", outcome="stored")
     assert after == before + 1
+
+    assert maintenance.feed(runtime) == 1
+    assert helpers.pending(runtime) == 1
+    assert helpers.event(runtime, received.event_id).swept_at is not None  # claimed
+    assert maintenance.feed(runtime) == 0  # never twice
+    assert maintenance.sweep(runtime) == 0  # not due: it was enqueued just now
+    assert helpers.pending(runtime) == 1
+
+
+def test_feed_takes_the_oldest_first_and_holds_back_when_the_queue_is_long(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = utcnow()
+    ids = [
+        receive(
+            runtime,
+            delivery(
+                "slack",
+                SLACK.replace(b"Ev07QXA1B2C3", f"Ev{n}".encode()),
+                received_at=now - timedelta(seconds=n),
+            ),
+        ).event_id
+        for n in range(5)
+    ]
+    monkeypatch.setattr(maintenance, "FEED_BACKLOG", 2)
+    assert maintenance.feed(runtime) == 2
+    assert maintenance.feed(runtime) == 0  # two jobs wait: the others stay in the store
+    claimed = [helpers.event(runtime, i).swept_at is not None for i in ids]
+    assert claimed == [False, False, False, True, True]  # ids[4] is the oldest
+    runtime.huey.flush()
+    monkeypatch.setattr(maintenance, "FEED_BATCH", 2)
+    assert maintenance.feed(runtime) == 2
+    assert helpers.event(runtime, ids[2]).swept_at is not None
 
 
 def test_signatures_and_credentials_are_never_kept() -> None:
@@ -88,9 +124,9 @@ def test_a_duplicate_delivery_is_a_counted_no_op(runtime: Runtime) -> None:
     before = counter("handoff_events_duplicate_total", platform="slack")
     again = receive(runtime, delivery("slack", SLACK, headers={"X-Slack-Retry-Num": "2"}))
     assert again.event_id == first.event_id
-    assert (again.duplicate, again.enqueued) == (True, False)
+    assert again.duplicate is True
     assert helpers.count(runtime, StoredEvent) == 1
-    assert helpers.pending(runtime) == 1
+    assert maintenance.feed(runtime) == 1
     assert helpers.event(runtime, first.event_id).headers == {"content-type": "application/json"}
     assert counter("handoff_events_duplicate_total", platform="slack") == before + 1
 
@@ -101,40 +137,70 @@ def test_the_same_delivery_id_in_another_workspace_is_another_event(runtime: Run
     assert other.event_id != first.event_id and not other.duplicate
 
 
-def test_queue_down_keeps_the_event_and_the_sweeper_enqueues_it_later(runtime: Runtime) -> None:
-    before = counter("handoff_events_enqueue_failed_total", platform="slack")
+def test_queue_down_intake_still_stores_and_answers_and_nothing_is_claimed(
+    runtime: Runtime,
+) -> None:
     with queue_down(runtime):
         start = time.perf_counter()
         received = receive(runtime, delivery("slack", SLACK))
         elapsed = time.perf_counter() - start
-    assert (received.duplicate, received.enqueued) == (False, False)
+        with pytest.raises(Exception):  # noqa: B017 - sqlite3 or redis errors alike
+            maintenance.feed(runtime)
+    assert received.duplicate is False
     assert elapsed < 1.0  # a dead queue must not hold the platform's answer
-    assert helpers.event(runtime, received.event_id).status == EventStatus.STORED
-    assert helpers.pending(runtime) == 0
-    assert counter("handoff_events_enqueue_failed_total", platform="slack") == before + 1
+    stored = helpers.event(runtime, received.event_id)
+    assert (stored.status, stored.swept_at) == (EventStatus.STORED, None)  # not claimed
+    assert maintenance.feed(runtime) == 1  # the queue is back
+    task = runtime.huey.dequeue()
+    runtime.huey.execute(task)
+    assert helpers.event(runtime, received.event_id).status == EventStatus.PROCESSED
 
+
+def test_an_enqueue_that_fails_after_the_claim_is_swept_later_and_processed_once(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    received = receive(runtime, delivery("slack", SLACK))
+    before = counter("handoff_events_enqueue_failed_total")
+    with queue_down(runtime):
+        monkeypatch.setattr(runtime.huey, "pending_count", lambda: 0)  # died after this
+        assert maintenance.feed(runtime) == 0
+        monkeypatch.undo()
+        assert counter("handoff_events_enqueue_failed_total") == before + 1
+        assert maintenance.sweep(runtime, now=utcnow() + timedelta(seconds=2)) == 0  # still down
+    assert counter("handoff_events_enqueue_failed_total") == before + 2
+    assert maintenance.feed(runtime) == 0  # claimed: waits for the sweeper
     assert maintenance.sweep(runtime) == 0  # not due yet: sweep_after_seconds is 1
-    later = utcnow() + timedelta(seconds=2)
+    later = utcnow() + timedelta(seconds=5)
     assert maintenance.sweep(runtime, now=later) == 1
     assert maintenance.sweep(runtime, now=later) == 0  # claimed for this period
     assert helpers.pending(runtime) == 1
-
     task = runtime.huey.dequeue()
     runtime.huey.execute(task)
     stored = helpers.event(runtime, received.event_id)
-    assert stored.status == EventStatus.PROCESSED
-    assert stored.swept_at is not None
+    assert (stored.status, stored.attempts) == (EventStatus.PROCESSED, 1)
     assert helpers.count(runtime, helpers.StoredMessage) == 1
+    assert jobs.process_event(runtime, received.event_id) is None  # a second job: no-op
 
 
-def test_the_sweeper_does_not_lose_an_event_when_the_queue_is_still_down(
-    runtime: Runtime,
+def test_the_feeder_thread_feeds_new_events_and_outlives_a_queue_outage(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with queue_down(runtime):
-        received = receive(runtime, delivery("slack", SLACK))
-        assert maintenance.sweep(runtime, now=utcnow() + timedelta(seconds=2)) == 0
-    assert maintenance.sweep(runtime, now=utcnow() + timedelta(seconds=5)) == 1
-    assert jobs.process_event(runtime, received.event_id) is EventStatus.PROCESSED
+    monkeypatch.setattr(worker, "FEED_RETRY_DELAY", 0.05)
+    with queue_down(runtime), capture_logs() as logs:
+        feeder = worker.Feeder(runtime).start()
+        try:
+            received = receive(runtime, delivery("slack", SLACK))
+            wait_for(lambda: any(line["event"] == "feed.failed" for line in logs))
+            time.sleep(0.2)
+            assert helpers.event(runtime, received.event_id).swept_at is None
+        except BaseException:
+            feeder.stop()
+            raise
+    try:
+        wait_for(lambda: helpers.pending(runtime) == 1)
+    finally:
+        feeder.stop()
+    assert helpers.event(runtime, received.event_id).swept_at is not None
 
 
 def measure_receive(runtime: Runtime, batch: int, count: int = 200) -> tuple[float, float]:
@@ -165,5 +231,5 @@ def test_receive_is_fast(runtime: Runtime) -> None:
     engine = runtime.db.engine.dialect.name
     shown = ", ".join(f"p50 {p50 * 1e3:.2f} ms p99 {p99 * 1e3:.2f} ms" for p50, p99 in results)
     print(f"\nreceive() on {engine}: {shown}")
-    assert helpers.pending(runtime) == 20 + 200 * len(results)
+    assert helpers.count(runtime, StoredEvent) == 20 + 200 * len(results)
     assert results[-1][1] < 0.025, shown

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from handover.models import EventStatus
+from handover.models import EventStatus, StoredEvent, utcnow
 from handover.runtime import Runtime
 from tests.intake import helpers
 from tests.intake.backends import ROOT, environment, fixture_body, wait_for
@@ -118,7 +118,7 @@ def test_killed_in_the_middle_of_a_job_the_event_is_processed_once_after_restart
     assert_processed_once(runtime, event_id)
 
 
-def test_killed_while_idle_the_queued_event_is_processed_once_after_restart(
+def test_killed_while_idle_the_stored_event_is_processed_once_after_restart(
     runtime: Runtime, tmp_path: Path, workers: list[Worker]
 ) -> None:
     warm_up = ingest(runtime, "slack", fixture_body("slack", "message.im"))
@@ -130,7 +130,7 @@ def test_killed_while_idle_the_queued_event_is_processed_once_after_restart(
     first.kill()
 
     event_id = ingest(runtime, "intercom", ESCALATING)
-    assert helpers.pending(runtime) == 1
+    assert helpers.pending(runtime) == 0  # intake only stores: the next worker finds it there
     assert helpers.event(runtime, event_id).status == EventStatus.STORED
 
     second = handoff_worker(runtime, tmp_path, workers)
@@ -139,7 +139,7 @@ def test_killed_while_idle_the_queued_event_is_processed_once_after_restart(
     except AssertionError:
         raise AssertionError(second.output()) from None
     assert second.stop() == 0
-    # The queued job ran (the restart's sweep may have queued a second one: a no-op).
+    # Its feeder enqueued it (had the start-up sweep queued it too, that job was a no-op).
     stored = helpers.event(runtime, event_id)
     assert (stored.status, stored.attempts) == (EventStatus.PROCESSED, 1)
     assert helpers.pending(runtime) == 0
@@ -148,6 +148,26 @@ def test_killed_while_idle_the_queued_event_is_processed_once_after_restart(
         (event_id, "bot", "escalated")
     ]
     assert len(helpers.messages(runtime)) == 2  # the warm-up's and this one
+
+
+def test_claimed_but_never_enqueued_the_event_is_swept_and_processed_once(
+    runtime: Runtime, tmp_path: Path, workers: list[Worker]
+) -> None:
+    """A worker that died between claiming an event and enqueueing its job."""
+    event_id = ingest(runtime, "intercom", ESCALATING)
+    with runtime.db.write() as session:
+        session.get_one(StoredEvent, event_id).swept_at = utcnow()
+    assert helpers.pending(runtime) == 0
+    time.sleep(runtime.settings.sweep_after_seconds + 0.2)  # due for the sweeper
+
+    worker = handoff_worker(runtime, tmp_path, workers)
+    try:
+        wait_for(lambda: processed(runtime, event_id), timeout=30)
+    except AssertionError:
+        raise AssertionError(worker.output()) from None
+    assert worker.stop() == 0
+    assert_processed_once(runtime, event_id)
+    assert helpers.pending(runtime) == 0
 
 
 def test_environment_reaches_the_worker(runtime: Runtime) -> None:

@@ -22,6 +22,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from app import RUNTIME, create_app
+from handover import maintenance
 from handover.models import StoredDecision, StoredEvent
 from handover.runtime import Runtime
 from handover.settings import Settings
@@ -161,10 +162,11 @@ def decisions_of(runtime: Runtime, event_id: int) -> list[StoredDecision]:
 
 
 def drain(runtime: Runtime) -> int:
-    """Run every queued job the way a consumer does (dequeue, execute); return how many."""
+    """Do what a worker does until nothing is left: feed newly stored events to the queue,
+    run every queued job (dequeue, execute); return how many jobs ran."""
     done = 0
-    while runtime.huey.pending_count():  # Redis's dequeue blocks for a second when empty
-        task = runtime.huey.dequeue()
+    while maintenance.feed(runtime) or runtime.huey.pending_count():
+        task = runtime.huey.dequeue()  # Redis's dequeue blocks for a second when empty
         if task is not None:
             runtime.huey.execute(task)
             done += 1

@@ -197,7 +197,9 @@ def test_not_found_has_one_body() -> None:
     )
 
 
-def test_slack_is_told_not_to_retry_client_errors_only() -> None:
-    assert gateway.extra_headers("slack", 401) == {"X-Slack-No-Retry": "1"}
+def test_slack_is_told_not_to_retry_requests_it_can_never_pass_only() -> None:
+    assert gateway.extra_headers("slack", 400) == {"X-Slack-No-Retry": "1"}
+    assert gateway.extra_headers("slack", 413) == {"X-Slack-No-Retry": "1"}
+    assert gateway.extra_headers("slack", 401) == {}
     assert gateway.extra_headers("slack", 503) == {}
     assert gateway.extra_headers("zendesk", 401) == {}

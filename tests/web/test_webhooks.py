@@ -69,7 +69,7 @@ def test_a_signed_event_is_stored_once_then_decided_by_the_worker(
     assert event.body == body.decode()
     assert "x-hub-signature" not in event.headers and "x-slack-signature" not in event.headers
 
-    assert drain(runtime) == 1  # exactly one job was enqueued, and the worker ran it
+    assert drain(runtime) == 1  # the worker found it in the store and ran exactly one job
     [event] = event_rows(runtime, delivery_id)
     assert event.status == EventStatus.PROCESSED
     [decision] = decisions_of(runtime, event.id)
@@ -121,8 +121,7 @@ def test_unverifiable_requests_are_401_and_nothing_is_stored(
     assert response.json is not None and response.json["error"] == "invalid signature"
     assert event_count(runtime) == before
     assert drain(runtime) == 0
-    if platform == "slack":
-        assert response.headers["X-Slack-No-Retry"] == "1"
+    assert "X-Slack-No-Retry" not in response.headers  # a rotated secret must not lose retries
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
