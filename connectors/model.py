@@ -8,6 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from connectors.errors import UnsupportedEvent
+
 CLOSED_STATUSES = frozenset({"solved", "closed"})
 """Conversation statuses that end an episode (hand-back to the bot)."""
 
@@ -183,3 +185,13 @@ class Event:
 
 Handler = Callable[[Mapping[str, Any], Context], Event]
 """A pure normalizer: one verified webhook body (+ context) to one `Event`."""
+
+
+def dispatch(
+    handlers: Mapping[str, Handler], kind: str, body: Mapping[str, Any], ctx: Context
+) -> Event:
+    """Run the handler for an event type; `UnsupportedEvent` when there is none."""
+    handler = handlers.get(kind)
+    if handler is None:
+        raise UnsupportedEvent(kind)
+    return handler(body, ctx)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from connectors.errors import PayloadInvalid, UnsupportedEvent
+from connectors.errors import PayloadInvalid
 from connectors.intercom.parts import part_message
 from connectors.jsonpath import (
     get_id,
@@ -32,6 +32,7 @@ from connectors.model import (
     Message,
     Platform,
     Role,
+    dispatch,
 )
 
 USER_CREATED = "conversation.user.created"
@@ -194,8 +195,4 @@ HANDLED_EVENTS = frozenset(HANDLERS)
 
 def normalize(body: Mapping[str, Any], ctx: Context) -> Event:
     """Normalize one verified Intercom notification; `UnsupportedEvent` for other topics."""
-    kind = event_type(body)
-    handler = HANDLERS.get(kind)
-    if handler is None:
-        raise UnsupportedEvent(kind)
-    return handler(body, ctx)
+    return dispatch(HANDLERS, event_type(body), body, ctx)

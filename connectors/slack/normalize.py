@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.errors import PayloadInvalid, UnsupportedEvent
+from connectors.errors import PayloadInvalid
 from connectors.jsonpath import (
     get_id,
     get_obj,
@@ -37,6 +37,7 @@ from connectors.model import (
     Message,
     Platform,
     Role,
+    dispatch,
 )
 from connectors.text import link_suffix, tidy
 
@@ -205,8 +206,4 @@ HANDLED_EVENTS = frozenset(HANDLERS)
 
 def normalize(body: Mapping[str, Any], ctx: Context) -> Event:
     """Normalize one verified Slack event; `UnsupportedEvent` for handshakes and other types."""
-    kind = event_type(body)
-    handler = HANDLERS.get(kind)
-    if handler is None:
-        raise UnsupportedEvent(kind)
-    return handler(body, ctx)
+    return dispatch(HANDLERS, event_type(body), body, ctx)

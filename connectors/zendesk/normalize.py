@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from connectors.errors import PayloadInvalid, UnsupportedEvent
+from connectors.errors import PayloadInvalid
 from connectors.headers import get_header
 from connectors.jsonpath import (
     get_bool,
@@ -40,6 +40,7 @@ from connectors.model import (
     Message,
     Platform,
     Role,
+    dispatch,
 )
 from connectors.text import to_plain_text
 
@@ -231,8 +232,4 @@ HANDLED_EVENTS = frozenset(HANDLERS)
 
 def normalize(body: Mapping[str, Any], ctx: Context) -> Event:
     """Normalize one verified Zendesk body; `UnsupportedEvent` for types not in `HANDLERS`."""
-    kind = event_type(body)
-    handler = HANDLERS.get(kind)
-    if handler is None:
-        raise UnsupportedEvent(kind)
-    return handler(body, ctx)
+    return dispatch(HANDLERS, event_type(body), body, ctx)
