@@ -169,7 +169,8 @@ def _serve_gunicorn(settings: Settings, options: ServeOptions) -> None:
 
     class _Arbiter(Arbiter):  # type: ignore[misc]
         def manage_workers(self) -> None:
-            if options.embedded_worker and self.LISTENERS:
+            started = self.LISTENERS or self.cfg.reuse_port  # reuse_port: workers listen
+            if options.embedded_worker and started:
                 consumer.ensure_running(lambda: close_sockets(self.LISTENERS, False))
             super().manage_workers()
 
@@ -218,6 +219,10 @@ def gunicorn_options(settings: Settings, options: ServeOptions) -> dict[str, Any
         "errorlog": "-",
         "loglevel": "info",
         "control_socket_disable": True,  # unused; its default path is shared per user
+        # Each worker listens on its own SO_REUSEPORT socket, so the kernel spreads new
+        # connections over the workers; on one shared socket the first worker to wake often
+        # accepts every connection of a burst, and keep-alive clients then stay on it.
+        "reuse_port": True,
     }
 
 

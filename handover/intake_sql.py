@@ -4,16 +4,44 @@
 is CPU: the statement is compiled once (`EventInsert`, with the column types' own bind
 processors, so values are stored exactly as SQLAlchemy stores them) and executed on the
 calling thread's own DBAPI connection (`ThreadConnections`), with no pool checkout.
+
+Those connections wait for SQLite's writer lock in `execute_when_free`, not in SQLite's
+busy handler: that one sleeps longer and longer (up to 100 ms a try), so against a worker
+whose write transactions hold the lock most of the time an insert could wait seconds
+(past Slack's 3 s); trying again every few milliseconds takes the lock between them.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from threading import Lock, local
 from typing import Any
 
 from sqlalchemy import Dialect, Engine, Insert
+
+BUSY_DELAYS = (0.0002, 0.0005, 0.001, 0.002)
+"""Seconds slept between tries while SQLite's writer lock is taken (the last one repeats)."""
+
+
+def execute_when_free(connection: Any, sql: str, parameters: Sequence[Any], timeout: float) -> Any:
+    """Execute one statement, trying again while the database is locked, up to `timeout` s.
+
+    The connection must not wait itself (`busy_timeout` 0, as `ThreadConnections` sets).
+    """
+    deadline = time.monotonic() + timeout
+    tries = 0
+    while True:
+        try:
+            return connection.execute(sql, parameters)
+        except sqlite3.OperationalError as exc:
+            busy = getattr(exc, "sqlite_errorcode", None)
+            if busy is None or busy & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+        time.sleep(BUSY_DELAYS[min(tries, len(BUSY_DELAYS) - 1)])
+        tries += 1
 
 
 @dataclass(frozen=True)
@@ -47,8 +75,9 @@ class ThreadConnections:
     """One SQLite DBAPI connection per thread, outside the pool, for the intake INSERT.
 
     Made like the pool's (the dialect's connect arguments, then `configure`, the engine's
-    own `connect` listener) and kept for the thread's life; `close_all()` closes them and
-    threads open new ones on their next use.
+    own `connect` listener), except that they never wait for a lock themselves (`busy_timeout`
+    0: see `execute_when_free`), and kept for the thread's life; `close_all()` closes them
+    and threads open new ones on their next use.
     """
 
     def __init__(self, engine: Engine, configure: Callable[[Any, Any], None]) -> None:
@@ -66,6 +95,7 @@ class ThreadConnections:
             cargs, cparams = dialect.create_connect_args(self._engine.url)
             connection = dialect.connect(*cargs, **cparams)
             self._configure(connection, None)
+            connection.execute("PRAGMA busy_timeout=0")
             with self._lock:
                 self._open.append(connection)
             self._local.connection = connection

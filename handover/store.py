@@ -26,10 +26,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from handover.intake_sql import EventInsert, ThreadConnections
+from handover.intake_sql import EventInsert, ThreadConnections, execute_when_free
 from handover.models import Base, StoredEvent
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+BUSY_TIMEOUT = SQLITE_BUSY_TIMEOUT_MS / 1000
 WRITE = {"handoff_write": True}
 """Execution options of a write transaction (BEGIN IMMEDIATE on SQLite)."""
 DEDUPE_KEY = ("workspace", "platform", "delivery_id")
@@ -131,7 +132,8 @@ class Database:
             with self.write_connection() as connection:
                 return insert_event(connection, values)
         connection = self.intake_connections.get()  # autocommit: one statement, one commit
-        cursor = connection.execute(self.intake.sql, self.intake.parameters(values))
+        parameters = self.intake.parameters(values)
+        cursor = execute_when_free(connection, self.intake.sql, parameters, BUSY_TIMEOUT)
         new_id: int | None = cursor.lastrowid if cursor.rowcount == 1 else None
         return new_id
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -11,7 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from handover import migrate
+from handover import migrate, store
 from handover.models import Base, StoredEvent
 from handover.runtime import Runtime
 from handover.store import Database, database_url, insert_event, make_engine
@@ -109,3 +112,57 @@ def test_upgrade_of_an_empty_sqlite_database(tmp_path: Path) -> None:
         names = {row[0] for row in tables}
     database.dispose()
     assert {"events", "conversations", "messages", "decisions", "alembic_version"} <= names
+
+
+def test_the_intake_insert_stores_what_sqlalchemy_stores(runtime: Runtime) -> None:
+    """`store_event` (raw DBAPI on SQLite) and `insert_event` (SQLAlchemy) write the same."""
+    moment = datetime(2024, 5, 1, 14, 0, 0, 123456, tzinfo=timezone(timedelta(hours=2)))
+    row = values(received_at=moment, headers={"x-slack-retry-num": "1", "note": "é"})
+    fast = runtime.db.store_event(row | {"delivery_id": "fast"})
+    with runtime.db.engine.begin() as connection:
+        slow = insert_event(connection, row | {"delivery_id": "slow"})
+    assert fast is not None and slow is not None and fast != slow
+    assert runtime.db.store_event(row | {"delivery_id": "fast", "body": "retry"}) is None
+    with runtime.db.read() as session:
+        stored = {e.delivery_id: e for e in session.scalars(select(StoredEvent))}
+        columns = "received_at, headers, body, status, attempts"
+        raw = session.execute(text(f"SELECT {columns} FROM events ORDER BY delivery_id")).all()
+    assert raw[0] == raw[1]  # byte for byte the same columns ("fast" < "slow")
+    for event in stored.values():
+        assert event.received_at == moment and event.received_at.tzinfo is UTC
+        assert event.headers == {"x-slack-retry-num": "1", "note": "é"}
+        assert (event.body, event.status, event.attempts, event.swept_at) == (
+            "{}",
+            "stored",
+            0,
+            None,
+        )
+
+
+def test_the_intake_insert_waits_for_the_writer_lock_up_to_the_busy_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'handoff.db'}"
+    migrate.upgrade(url)
+    database = Database.connect(url)
+    holder = sqlite3.connect(tmp_path / "handoff.db", isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # a worker's write transaction
+    released = threading.Timer(0.5, holder.rollback)
+    released.start()
+    start = time.monotonic()
+    new_id = database.store_event(values())
+    waited = time.monotonic() - start
+    released.join()
+    assert new_id is not None
+    assert 0.45 < waited < 2.0  # it waited for the lock (tries every 2 ms at most), then took it
+
+    holder.execute("BEGIN IMMEDIATE")
+    monkeypatch.setattr(store, "BUSY_TIMEOUT", 0.2)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        database.store_event(values(delivery_id="Ev2"))
+    holder.rollback()
+    holder.close()
+
+    database.dispose()  # closes the per-thread connections; the next insert reconnects
+    assert database.store_event(values(delivery_id="Ev2")) is not None
+    database.dispose()
