@@ -20,6 +20,7 @@ import json
 import os
 import shlex
 import signal
+import socket
 import threading
 import time
 import uuid
@@ -165,6 +166,7 @@ def _serve_gunicorn(settings: Settings, options: ServeOptions) -> None:
     from gunicorn.arbiter import Arbiter  # type: ignore[import-untyped]
     from gunicorn.sock import close_sockets  # type: ignore[import-untyped]
 
+    check_port_free(settings)
     consumer = ConsumerProcess(settings, options.consumer_threads)
 
     class _Arbiter(Arbiter):  # type: ignore[misc]
@@ -196,6 +198,23 @@ def _serve_gunicorn(settings: Settings, options: ServeOptions) -> None:
             _Arbiter(self).run()
 
     _Application().run()
+
+
+def check_port_free(settings: Settings) -> None:
+    """Exit with a clear message when something already listens on the host and port.
+
+    The workers listen with SO_REUSEPORT (`gunicorn_options`), which would let a second
+    server of the same user share the port without a word; a plain bind refuses instead.
+    """
+    family, kind, proto, _, address = socket.getaddrinfo(
+        settings.host.strip("[]"), settings.port, type=socket.SOCK_STREAM
+    )[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise SystemExit(f"cannot listen on {base_url(settings)}: {exc.strerror}") from None
 
 
 def freeze_heap() -> None:

@@ -4,8 +4,9 @@ The web layer calls `receive()` after it verified the signature and read the ded
 and event type. One INSERT, committed before the platform gets its 200 (the
 UNIQUE(workspace, platform, delivery_id) constraint is the dedupe); no parsing, no queue
 and no platform calls. A duplicate is counted and changes nothing. The worker finds the
-new `stored` event itself (`maintenance.feed`), so the queue being down never costs the
-platform its answer and an event can never be stored without being processed.
+new `stored` event itself (`maintenance.feed`), so a queue that is down never costs the
+platform its answer, and an event stored while no worker runs waits in the store; one
+whose job is lost is enqueued again by the sweeper.
 """
 
 from __future__ import annotations

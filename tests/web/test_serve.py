@@ -182,6 +182,33 @@ def send_example(base: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @needs_gunicorn
+def test_serve_refuses_a_port_something_already_listens_on(tmp_path: Path) -> None:
+    """Workers listen with SO_REUSEPORT: without the check a second server would share it."""
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)  # as a running serve does
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {
+            **os.environ,
+            "HANDOFF_DATABASE_URL": f"sqlite:///{tmp_path / 'handoff.db'}",
+            "HANDOFF_QUEUE_PATH": str(tmp_path / "queue.db"),
+            "HANDOFF_WORKSPACES": str(EXAMPLE_WORKSPACE),
+        }
+        command = [sys.executable, "-m", "cli", "serve", "--port", str(port), "--no-worker"]
+        done = subprocess.run(
+            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
+    assert done.returncode != 0
+    assert f"cannot listen on http://127.0.0.1:{port}: Address already in use" in done.stderr
+
+
+def test_each_gunicorn_worker_listens_on_its_own_reuse_port_socket() -> None:
+    options = server.gunicorn_options(Settings(), server.ServeOptions())
+    assert options["reuse_port"] is True and options["worker_class"] == "gthread"
+
+
+@needs_gunicorn
 def test_serve_runs_one_embedded_consumer_that_decides_events(
     served: tuple[str, subprocess.Popen[bytes], Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
