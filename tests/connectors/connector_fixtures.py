@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import pytest
+
+from connectors.errors import SignatureInvalid
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PLATFORMS = ("zendesk", "intercom", "slack")
@@ -24,3 +29,11 @@ def fixture(platform: str, name: str) -> dict[str, Any]:
     """The fixture parsed as JSON."""
     body: dict[str, Any] = json.loads(raw_fixture(platform, name))
     return body
+
+
+def rejection_reason(attempt: Callable[[], object], secret: str) -> str:
+    """Run a verification that must fail; return its reason, checking the secret is not in it."""
+    with pytest.raises(SignatureInvalid) as error:
+        attempt()
+    assert secret not in str(error.value)
+    return error.value.reason
