@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from connectors.errors import SignatureInvalid
+
 
 def get_header(headers: Mapping[str, str], name: str) -> str | None:
     """Return header `name`, matched case-insensitively; None if absent or blank."""
@@ -14,3 +16,11 @@ def get_header(headers: Mapping[str, str], name: str) -> str | None:
     if value is None or not value.strip():
         return None
     return value.strip()
+
+
+def required_header(headers: Mapping[str, str], name: str) -> str:
+    """Return header `name`; `SignatureInvalid("missing")` if absent or blank."""
+    value = get_header(headers, name)
+    if value is None:
+        raise SignatureInvalid("missing", f"{name} header is missing")
+    return value

@@ -92,10 +92,7 @@ def _store(runtime: Runtime, delivery: Delivery) -> tuple[int, bool]:
 def _row(delivery: Delivery) -> dict[str, Any]:
     """Return the `events` row of a new delivery."""
     return {
-        "workspace": delivery.workspace,
-        "platform": delivery.platform.value,
-        "delivery_id": delivery.delivery_id,
-        "event_type": delivery.event_type,
+        **_ids(delivery),
         "headers": kept_headers(delivery.headers),
         "body": _text(delivery.body),
         "received_at": delivery.received_at,

@@ -11,7 +11,7 @@ import hmac
 from collections.abc import Mapping
 
 from connectors.errors import SignatureInvalid
-from connectors.headers import get_header
+from connectors.headers import required_header
 
 SIGNATURE_HEADER = "X-Hub-Signature"
 _PREFIX = "sha1="
@@ -32,9 +32,7 @@ def verify(
     """
     if not secret:
         raise ValueError("Intercom client secret is empty")
-    signature = get_header(headers, SIGNATURE_HEADER)
-    if signature is None:
-        raise SignatureInvalid("missing", f"{SIGNATURE_HEADER} header is missing")
+    signature = required_header(headers, SIGNATURE_HEADER)
     if not signature.lower().startswith(_PREFIX):
         raise SignatureInvalid("malformed", f"{SIGNATURE_HEADER} does not start with sha1=")
     expected = sign(secret, body)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from slack_sdk.signature import Clock, SignatureVerifier
 
 from connectors.errors import SignatureInvalid
-from connectors.headers import get_header
+from connectors.headers import required_header
 
 SIGNATURE_HEADER = "X-Slack-Signature"
 TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
@@ -41,12 +41,8 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 def _check_headers(headers: Mapping[str, str], now: float) -> tuple[str, str]:
     """Return the signature and timestamp headers, checked present, well-formed, fresh."""
-    signature = get_header(headers, SIGNATURE_HEADER)
-    timestamp = get_header(headers, TIMESTAMP_HEADER)
-    if signature is None:
-        raise SignatureInvalid("missing", f"{SIGNATURE_HEADER} header is missing")
-    if timestamp is None:
-        raise SignatureInvalid("missing", f"{TIMESTAMP_HEADER} header is missing")
+    signature = required_header(headers, SIGNATURE_HEADER)
+    timestamp = required_header(headers, TIMESTAMP_HEADER)
     if not timestamp.isascii() or not timestamp.isdigit():
         raise SignatureInvalid("malformed", f"{TIMESTAMP_HEADER} is not Unix seconds")
     if abs(now - int(timestamp)) > MAX_AGE_SECONDS:

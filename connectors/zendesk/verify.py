@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from connectors.errors import SignatureInvalid
-from connectors.headers import get_header
+from connectors.headers import required_header
 
 SIGNATURE_HEADER = "X-Zendesk-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Zendesk-Webhook-Signature-Timestamp"
@@ -48,12 +48,8 @@ def verify(
     """
     if not secret:
         raise ValueError("Zendesk signing secret is empty")
-    signature = get_header(headers, SIGNATURE_HEADER)
-    timestamp = get_header(headers, TIMESTAMP_HEADER)
-    if signature is None:
-        raise SignatureInvalid("missing", f"{SIGNATURE_HEADER} header is missing")
-    if timestamp is None:
-        raise SignatureInvalid("missing", f"{TIMESTAMP_HEADER} header is missing")
+    signature = required_header(headers, SIGNATURE_HEADER)
+    timestamp = required_header(headers, TIMESTAMP_HEADER)
     current = time.time() if now is None else now
     if abs(current - _timestamp_seconds(timestamp)) > MAX_AGE_SECONDS:
         raise SignatureInvalid("stale", f"{TIMESTAMP_HEADER} is more than 5 minutes off")
