@@ -8,34 +8,14 @@ fields. Unknown keys are errors (`extra="forbid"`), so typos are caught.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import Field
 
-Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
-WorkspaceName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$")]
-Text = Annotated[str, StringConstraints(min_length=1)]
+from escalation.policy_base import Name, Text, WorkspaceName, _Frozen
+from escalation.policy_platforms import Gateway, Handover, Platforms
 
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _empty_means_default(cls, data: Any) -> Any:
-        """An empty YAML key (`summary:`) means "use the default", not null."""
-        if not isinstance(data, dict):
-            return data
-        return {
-            key: value
-            for key, value in data.items()
-            if value is not None or key not in cls.model_fields or cls._accepts_none(key)
-        }
-
-    @classmethod
-    def _accepts_none(cls, key: str) -> bool:
-        field = cls.model_fields[key]
-        return field.default is None and not field.is_required()
+__all__ = ["Name", "Text", "WorkspaceName"]
 
 
 class Scope(_Frozen):
@@ -75,6 +55,14 @@ class Escalation(_Frozen):
     summary: tuple[Name, ...] = ()
     suspend_afterwards: bool = False
     phrases: PhraseRules = PhraseRules()
+    pending_fallback: PendingFallback | None = None
+
+
+class PendingFallback(_Frozen):
+    """Escalate a conversation stuck in `collecting` anyway (the note lists what is missing)."""
+
+    after_user_turns: Annotated[int, Field(ge=1)] | None = None
+    after_minutes: Annotated[int, Field(ge=1)] | None = None
 
 
 class DetailKind(StrEnum):
@@ -112,80 +100,8 @@ class SubAgent(_Frozen):
     collect: tuple[CollectItem, ...] = ()
     handoff: HandoffMode = HandoffMode.SIGNAL
     handoff_message: str | None = None
-
-
-class ZendeskTarget(_Frozen):
-    """Where a Zendesk ticket goes: a group, optionally an assignee, priority and fields."""
-
-    group_id: int
-    assignee_id: int | None = None
-    priority: str | None = None
-    custom_fields: dict[str, Any] = Field(default_factory=dict)
-
-
-class IntercomTarget(_Frozen):
-    """Where an Intercom conversation goes: a team (inbox) or an admin."""
-
-    team_id: str | int | None = None
-    admin_id: str | int | None = None
-
-
-class SlackTarget(_Frozen):
-    """Where a Slack escalation is posted, and whom it mentions."""
-
-    channel: Text
-    usergroup: str | None = None
-
-
-class Target(_Frozen):
-    """A gateway target: one destination per platform it is used on."""
-
-    zendesk: ZendeskTarget | None = None
-    intercom: IntercomTarget | None = None
-    slack: SlackTarget | None = None
-
-
-class HandoverRule(_Frozen):
-    """Route the listed sub agents' escalations to one target."""
-
-    sub_agents: tuple[Name, ...]
-    target: Name
-
-
-class Gateway(_Frozen):
-    """Routing: the default target, the targets themselves and per-sub-agent rules."""
-
-    target: Name | None = None
-    targets: dict[Name, Target] = Field(default_factory=dict)
-    handover_rules: tuple[HandoverRule, ...] = ()
-
-
-SecretName = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$")]
-
-
-class PlatformSettings(_Frozen):
-    """How Handoff meets one platform for this workspace (the project's own keys).
-
-    Secrets are given by NAME — an environment variable or a key of the secrets file —
-    never by value, so the workspace file can be committed and secrets never logged.
-    """
-
-    webhook_secret: SecretName
-    """Zendesk webhook signing secret, Intercom client secret or Slack signing secret."""
-    bot_ids: tuple[str, ...] = ()
-    """The AI assistant's user / admin / bot ids: their messages are `bot` messages."""
-    self_ids: tuple[str, ...] = ()
-    """Handoff's own user / admin / bot ids: their events echo our actions and are dropped."""
-    teammate_ids: tuple[str, ...] = ()
-    """Human teammates (needed on Slack, where anyone can post): their replies are `agent`."""
-
-
-class Platforms(_Frozen):
-    """The platforms this workspace receives webhooks from."""
-
-    zendesk: PlatformSettings | None = None
-    intercom: PlatformSettings | None = None
-    slack: PlatformSettings | None = None
+    next_step: str | None = None
+    """The agent's next step for the note; `{detail}` placeholders take collected values."""
 
 
 class WorkspaceModel(_Frozen):
@@ -198,3 +114,4 @@ class WorkspaceModel(_Frozen):
     sub_agents: dict[Name, SubAgent] = Field(default_factory=dict)
     gateway: Gateway = Gateway()
     platforms: Platforms = Platforms()
+    handover: Handover = Handover()

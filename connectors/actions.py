@@ -1,0 +1,111 @@
+"""What Handoff asks a platform to do on escalation, and what a connector client answers.
+
+`handover.plan` produces `Action`s (pure data); `connectors/<platform>/client.py` performs
+them through the platform's SDK and answers an `Outcome` listing the HTTP requests it
+sent (method, URL, JSON body), or raises `RateLimited` / `PlatformError` for the outbox to
+retry or fail. A client never retries by itself: the outbox owns retries.
+
+Action kinds and what they mean on each platform:
+
+- `tag`: Zendesk adds tags (merge, never replace); Intercom tags the conversation
+  (creating the tag); Slack adds a reaction on the thread's root.
+- `note`: Zendesk private comment; Intercom admin note; Slack post in the target channel
+  (summary, permalink, user group mention, Take it / Hand back buttons).
+- `assign`: Zendesk group / assignee / priority / custom fields; Intercom assignment to
+  a team or admin (optionally opened first); Slack nothing more (the note is the post).
+- `reply`: the public reply to the customer (comment, admin comment, thread reply).
+- `suspend`: Zendesk messaging tickets pass control to the agent workspace (Sunshine
+  Conversations); on Intercom the assignment away from the bot is the suspension; on
+  Slack Handoff's own replies stop.
+
+`note` and `reply` are the only kinds that are not idempotent on the platform; they
+carry `marker`, and after an ambiguous failure (a timeout after sending) the outbox asks
+`find_marker` before posting again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from connectors.model import Platform
+
+
+class ActionKind(StrEnum):
+    """One native handover step (see the module table)."""
+
+    TAG = "tag"
+    NOTE = "note"
+    ASSIGN = "assign"
+    REPLY = "reply"
+    SUSPEND = "suspend"
+
+
+UNSAFE_TO_REPEAT = frozenset({ActionKind.NOTE, ActionKind.REPLY})
+"""Kinds that would post twice if repeated: checked with `find_marker` after ambiguity."""
+
+
+@dataclass(frozen=True)
+class Action:
+    """One step to perform on one platform conversation.
+
+    `conversation_id` is the platform's id (`ConversationKey.conversation_id`: a Zendesk
+    ticket id, an Intercom conversation id, `<channel>:<thread_ts>` on Slack). `key` is the
+    idempotency key (conversation, episode, kind). `tags` for `tag`; `text` (plain text,
+    one paragraph per line) for `note` and `reply`; `target` the platform's entry of the
+    gateway target (`{"group_id": 1}`, `{"team_id": "2"}`, `{"channel": "C01",
+    "usergroup": "S01"}`) for `assign` and, on Slack, `note`; `marker` a short unique
+    string carried by a note (hidden where the platform allows) so it can be found again;
+    `links` extra context for the note (e.g. `{"state_api": url}`).
+    """
+
+    kind: ActionKind
+    platform: Platform
+    conversation_id: str
+    key: str
+    tags: tuple[str, ...] = ()
+    text: str = ""
+    target: Mapping[str, Any] = field(default_factory=dict)
+    marker: str = ""
+    links: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SentRequest:
+    """One HTTP request a client sent (or, in dry run, would have sent)."""
+
+    method: str
+    url: str
+    body: Any = None
+
+    def summary(self) -> str:
+        """Return `METHOD url` for logs and audit rows (never headers, never tokens)."""
+        return f"{self.method} {self.url}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What performing an action did: the requests sent and the platform's reference.
+
+    `reference` is the id of what was created where there is one (comment / part /
+    message ts); `skipped` explains a deliberate no-op (e.g. nothing to do on Slack for
+    `assign` without a target).
+    """
+
+    requests: tuple[SentRequest, ...] = ()
+    reference: str | None = None
+    skipped: str | None = None
+
+
+class ActionClient(Protocol):
+    """A platform client that performs actions (`connectors/<platform>/client.py`)."""
+
+    platform: Platform
+
+    def perform(self, action: Action) -> Outcome:
+        """Perform `action` once; raise `RateLimited` or `PlatformError` on failure."""
+
+    def find_marker(self, action: Action) -> bool:
+        """Tell whether a note / reply carrying `action.marker` is already on the platform."""
