@@ -10,7 +10,8 @@ STAMP  := $(VENV)/.installed
 # them for a real webhook): `make run` serves with them and `make try` signs with them.
 DEMO_SECRETS := ACME_ZENDESK_WEBHOOK_SECRET=local-demo-zendesk-secret \
 	ACME_INTERCOM_CLIENT_SECRET=local-demo-intercom-secret \
-	ACME_SLACK_SIGNING_SECRET=local-demo-slack-signing-secret
+	ACME_SLACK_SIGNING_SECRET=local-demo-slack-signing-secret \
+	ACME_HANDOFF_API_TOKEN=local-demo-api-token
 DEMO_ENV := env $(DEMO_SECRETS) HANDOFF_WORKSPACES=examples/workspace.yaml
 PLATFORM ?= zendesk
 

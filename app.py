@@ -16,8 +16,9 @@ from flask import Flask, Response, current_app, jsonify, request
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+import api
 import gateway
-from escalation.policy_model import PlatformSettings
+from escalation.policy_platforms import PlatformSettings
 from handover.intake import Delivery, Received, receive
 from handover.observability import get_logger
 from handover.runtime import Runtime
@@ -44,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.add_url_rule(WEBHOOK, "probe", probe, methods=["GET"])  # HEAD is answered too
     app.add_url_rule("/healthz", "healthz", healthz)
     app.add_url_rule("/readyz", "readyz", readyz)
+    app.register_blueprint(api.blueprint)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(InternalServerError, internal_error)
     return app

@@ -11,6 +11,8 @@ in `instruction.py`.
 
 from __future__ import annotations
 
+import hashlib
+
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -59,6 +61,11 @@ class Policy:
     def sub_agents(self) -> dict[str, SubAgent]:
         """Every defined sub agent by name."""
         return self.model.sub_agents
+
+    @cached_property
+    def version(self) -> str:
+        """A short fingerprint of the validated configuration (recorded with each decision)."""
+        return hashlib.sha256(self.model.model_dump_json().encode()).hexdigest()[:12]
 
     @cached_property
     def sub_agent_by_topic(self) -> dict[str, str]:

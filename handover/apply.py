@@ -4,7 +4,9 @@ Called by the worker inside a write transaction. After new user or bot messages 
 current episode the detector decides on the episode's transcript and the decision is
 stored with the transition it causes (`states`); a new agent reply moves the conversation
 to `with_team`; an event that closes the conversation hands it back (new episode, `bot`).
-Actions (tags, notes, routing) are planned from these rows in a later step.
+A transition into `escalated` plans the episode's platform actions into the outbox in
+the same transaction (`handover.escalate`); a conversation stuck in `collecting` is
+escalated anyway when the workspace's `escalation.pending_fallback` says so.
 """
 
 from __future__ import annotations
@@ -19,11 +21,23 @@ from sqlalchemy.orm import Session
 from connectors.model import Event, Role
 from escalation.case import Case
 from escalation.decision import Decision
+from escalation.policy import Policy
+from handover import escalate
 from handover.conversations import customer_email, insert_messages, lock_conversation, transcript
 from handover.models import Conversation, StoredDecision, StoredMessage
 from handover.states import Cause, State, after_agent_reply, after_detection, after_hand_back
 
 Detect = Callable[[Case], Decision]
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What applying needs of the workspace: its detector and its policy."""
+
+    detect: Detect
+    policy: Policy
+
+
 DETECTED_ROLES = frozenset({Role.USER.value, Role.BOT.value})
 
 
@@ -37,7 +51,7 @@ class Applied:
 
 
 def apply_event(
-    session: Session, event: Event, event_id: int, detect: Detect, now: datetime
+    session: Session, event: Event, event_id: int, rules: Rules, now: datetime
 ) -> Applied:
     """Apply `event` (stored as `event_id`) to its conversation, locked for the transaction."""
     conversation = lock_conversation(session, event.conversation, now)
@@ -45,16 +59,17 @@ def apply_event(
     new = insert_messages(session, conversation, event, event_id)
     applied.new_messages = len(new)
     current = [m for m in new if m.public and m.episode == conversation.episode]
+    conversation.user_turns += sum(m.role == Role.USER.value for m in current)
     if any(m.role == Role.AGENT.value for m in current):
         _agent_reply(session, applied, event_id, now)
     if not event.closes and any(m.role in DETECTED_ROLES for m in current):
-        _detect(session, applied, event_id, detect, now)
+        _detect(session, applied, event_id, rules, now)
     if (
         event.closes
         and _hand_back(session, applied, event_id, event.occurred_at, now)
         and _adopt_later_messages(session, conversation, event_id, event.occurred_at)
     ):
-        _detect(session, applied, event_id, detect, now)
+        _detect(session, applied, event_id, rules, now)
     conversation.customer_email = conversation.customer_email or customer_email(event.messages)
     conversation.revision += 1
     conversation.updated_at = now
@@ -78,6 +93,9 @@ def _record(
         state_after=after.value,
         created_at=now,
     )
+    if conversation.state != after.value:
+        conversation.state_changed_at = now
+        conversation.user_turns = 0 if after is State.COLLECTING else conversation.user_turns
     conversation.state = after.value
     session.add(row)
     applied.decisions.append(row)
@@ -93,14 +111,15 @@ def _agent_reply(session: Session, applied: Applied, event_id: int, now: datetim
         row.reason = "a human teammate replied"
 
 
-def _detect(
-    session: Session, applied: Applied, event_id: int, detect: Detect, now: datetime
-) -> None:
-    """Decide the current episode and store the decision with its transition."""
+def _detect(session: Session, applied: Applied, event_id: int, rules: Rules, now: datetime) -> None:
+    """Decide the current episode, store the decision and plan an escalation's actions."""
     conversation = applied.conversation
     case_id = f"{conversation.platform}/{conversation.workspace}/{conversation.external_id}"
-    decision = detect(Case(f"{case_id}#{conversation.episode}", transcript(session, conversation)))
-    after = after_detection(State(conversation.state), decision.status)
+    messages = transcript(session, conversation)
+    decision = rules.detect(Case(f"{case_id}#{conversation.episode}", messages))
+    decision = escalate.with_fallback(conversation, decision, rules.policy, now)
+    before = State(conversation.state)
+    after = after_detection(before, decision.status)
     row = _record(session, applied, event_id, Cause.DETECTION, after, now)
     row.status = decision.status.value
     row.signal = decision.signal.value if decision.signal else None
@@ -110,6 +129,11 @@ def _detect(
     row.evidence = decision.evidence
     row.missing = list(decision.missing)
     row.collected = dict(decision.collected)
+    row.config_version = rules.policy.version
+    session.flush()
+    escalate.audit_decision(session, conversation, row, decision, rules.policy)
+    if after is State.ESCALATED and before is not State.ESCALATED:
+        escalate.plan_actions(session, conversation, row, decision, messages, rules.policy, now)
 
 
 def _hand_back(
@@ -124,6 +148,7 @@ def _hand_back(
     row.reason = "the conversation was solved or closed"
     conversation.episode += 1
     conversation.episode_started_at = closed_at
+    conversation.user_turns = 0
     return True
 
 

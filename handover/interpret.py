@@ -18,7 +18,7 @@ from connectors.intercom import normalize as intercom
 from connectors.model import Context, Event, EventKind, Identities, Platform
 from connectors.slack import normalize as slack
 from connectors.zendesk import normalize as zendesk
-from escalation.policy_model import PlatformSettings
+from escalation.policy_platforms import PlatformSettings
 from handover.models import EventStatus
 
 Normalizer = Callable[[Mapping[str, Any], Context], Event]

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from huey import crontab  # type: ignore[import-untyped]
 
 from connectors.model import Context, Platform
-from handover import interpret, maintenance
-from handover.apply import Applied, apply_event
+from handover import act, interpret, maintenance
+from handover.apply import Applied, Rules, apply_event
 from handover.models import EventStatus, StoredEvent, utcnow
 from handover.observability import (
     DECISIONS,
@@ -41,6 +41,7 @@ class Tasks:
     """The huey task handles registered on one runtime's queue (calling one enqueues it)."""
 
     process_event: Any
+    run_action: Any
     sweep: Any
     purge: Any
 
@@ -52,6 +53,9 @@ def register(runtime: Runtime) -> Tasks:
     def process_event_task(event_id: int) -> None:
         process_event(runtime, event_id)
 
+    def run_action_task(action_id: int) -> None:
+        act.run_action(runtime, action_id)
+
     def sweep_task() -> None:
         maintenance.sweep(runtime)
 
@@ -62,6 +66,7 @@ def register(runtime: Runtime) -> Tasks:
         process_event=huey.task(
             retries=TASK_RETRIES, retry_delay=TASK_RETRY_DELAY, name="process_event"
         )(process_event_task),
+        run_action=huey.task(name="run_action")(run_action_task),
         sweep=huey.periodic_task(crontab(minute="*"), name="sweep")(sweep_task),
         purge=huey.periodic_task(crontab(minute="7"), name="purge")(purge_task),
     )
@@ -121,8 +126,11 @@ def _apply(
             return None
         applied: Applied | None = None
         if outcome.status is EventStatus.PROCESSED and outcome.event is not None:
-            detect = runtime.detector(snapshot.workspace).decide
-            applied = apply_event(session, outcome.event, event_id, detect, now)
+            rules = Rules(
+                runtime.detector(snapshot.workspace).decide,
+                runtime.workspaces.policy(snapshot.workspace),
+            )
+            applied = apply_event(session, outcome.event, event_id, rules, now)
             row.conversation_id = applied.conversation.id
         row.status = outcome.status.value
         row.error_path, row.error_reason = outcome.error_path, outcome.error_reason

@@ -43,6 +43,14 @@ DECISIONS = Counter(
 TRANSITIONS = Counter(
     "handoff_transitions", "Conversation state changes.", ["platform", "state_after"]
 )
+ACTIONS = Counter(
+    "handoff_actions",
+    "Outbox action attempts by result (done, skipped, retry, dead, cancelled, dry_run).",
+    ["platform", "kind", "result"],
+)
+ACTIONS_DEAD = Counter(
+    "handoff_actions_dead", "Actions dead-lettered (kept, shown by the state API).", ["platform"]
+)
 
 _configured = False
 

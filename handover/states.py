@@ -8,8 +8,9 @@ bot ──pending──▶ collecting ──escalate──▶ escalated ──ag
 
 An escalation fires once per episode: in `escalated` and `with_team` the detector's
 decisions are recorded but change nothing. A human agent's reply moves any earlier state
-to `with_team`, even without Handoff's escalation. `collecting` falls back to `bot` when
-the detector no longer sees a reason to hand over.
+to `with_team`, even without Handoff's escalation; so does a teammate taking it (Slack's
+"Take it" button). `collecting` falls back to `bot` when the detector no longer sees a
+reason to hand over. `should_reply` is what the state API tells the bot.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Cause(StrEnum):
 
     DETECTION = "detection"
     AGENT_REPLY = "agent_reply"
+    TAKEN = "taken"
     HAND_BACK = "hand_back"
 
 
@@ -59,3 +61,10 @@ def after_hand_back(state: State) -> State:
     """Return the state after the conversation was solved or closed: `bot` again."""
     del state
     return State.BOT
+
+
+def should_reply(state: State, suspend_afterwards: bool) -> bool:
+    """Tell whether the bot may reply: never `with_team`; not `escalated` when suspending."""
+    if state is State.WITH_TEAM:
+        return False
+    return not (state is State.ESCALATED and suspend_afterwards)

@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from escalation.policy import ConfigInvalid, Policy, load_policy
-from escalation.policy_model import PlatformSettings
+from escalation.policy_platforms import PlatformSettings
 
 
 class UnknownWorkspace(LookupError):

@@ -33,7 +33,7 @@ from tests.intake.backends import (
 )
 
 BACKENDS = ["sqlite", "postgres"]
-TABLES = "events, conversations, messages, decisions"
+TABLES = "events, conversations, messages, decisions, actions, audit"
 _queue_numbers = itertools.count(1)
 
 

@@ -59,7 +59,7 @@ def test_sqlite_engine_creates_its_folder_and_runs_in_wal_mode(tmp_path: Path) -
 
 
 def test_migrations_match_the_models(runtime: Runtime) -> None:
-    assert migrate.current(runtime.settings.database_url) == "0001"
+    assert migrate.current(runtime.settings.database_url) == "0002"
     with runtime.db.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert diff == []
@@ -67,7 +67,7 @@ def test_migrations_match_the_models(runtime: Runtime) -> None:
 
 def test_upgrade_is_idempotent(runtime: Runtime) -> None:
     migrate.upgrade(runtime.settings.database_url)
-    assert migrate.current(runtime.settings.database_url) == "0001"
+    assert migrate.current(runtime.settings.database_url) == "0002"
 
 
 def test_the_unique_delivery_constraint_is_the_dedupe(runtime: Runtime) -> None:
@@ -166,3 +166,15 @@ def test_the_intake_insert_waits_for_the_writer_lock_up_to_the_busy_timeout(
     database.dispose()  # closes the per-thread connections; the next insert reconnects
     assert database.store_event(values(delivery_id="Ev2")) is not None
     database.dispose()
+
+
+def test_the_migrations_build_exactly_the_models_tables(runtime: Runtime) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from handover.models import Base
+
+    with runtime.db.engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == []

@@ -1,0 +1,166 @@
+"""Slack's interactivity endpoint: the note's "Take it" / "Hand back" buttons, with Bolt.
+
+`build_interactivity_app` returns a `slack_bolt.App` that verifies the v0 signature
+(401 on a bad or stale one), acks the two Handoff buttons and hands each press to
+`on_action` as a `ButtonPress`. The listener runs before the response
+(`process_before_response=True`), so `on_action` must be quick (record / enqueue).
+
+No Web API call is made on this path: Bolt is given an `authorize` function that
+answers from the constructor's client instead of calling `auth.test`.
+
+`handle_interactivity` dispatches one HTTP request from its RAW body (form-encoded
+`payload=...`), so the web route must read the body bytes before anything parses the
+form (Werkzeug empties the stream once `request.form` is touched).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack, App, BoltRequest
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk import WebClient
+
+from connectors.slack.blocks import HANDBACK_ACTION_ID, TAKE_ACTION_ID, parse_button_value
+
+HANDOFF_ACTION_IDS = (TAKE_ACTION_ID, HANDBACK_ACTION_ID)
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ButtonPress:
+    """Someone pressed a Handoff button on a note (`action_id` says which)."""
+
+    action_id: str
+    conversation_id: str
+    user_id: str
+    team_id: str
+    channel_id: str
+    message_ts: str
+
+
+def _id_of(body: Mapping[str, Any], key: str) -> str:
+    """Return `body[key]["id"]` as a string, or "" when missing."""
+    part = body.get(key)
+    value = part.get("id") if isinstance(part, Mapping) else None
+    return str(value) if value else ""
+
+
+def _section(body: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """Return `body[key]` when it is an object, else an empty mapping."""
+    part = body.get(key)
+    return part if isinstance(part, Mapping) else {}
+
+
+def button_press(body: Mapping[str, Any], action: Mapping[str, Any]) -> ButtonPress | None:
+    """Build a `ButtonPress` from a `block_actions` payload; None if the value is not ours."""
+    conversation_id = parse_button_value(action.get("value"))
+    if conversation_id is None:
+        return None
+    container = _section(body, "container")
+    user = _section(body, "user")
+    return ButtonPress(
+        action_id=str(action.get("action_id", "")),
+        conversation_id=conversation_id,
+        user_id=_id_of(body, "user"),
+        team_id=_id_of(body, "team") or str(user.get("team_id") or ""),
+        channel_id=_id_of(body, "channel") or str(container.get("channel_id") or ""),
+        message_ts=str(_section(body, "message").get("ts") or container.get("message_ts") or ""),
+    )
+
+
+def _authorizer(token: str | None) -> Callable[..., AuthorizeResult]:
+    """Return a Bolt `authorize` function that trusts the request's ids (no auth.test)."""
+
+    def authorize(
+        enterprise_id: str | None, team_id: str | None, user_id: str | None
+    ) -> AuthorizeResult:
+        return AuthorizeResult(
+            enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, bot_token=token
+        )
+
+    return authorize
+
+
+def _listener_client(client: WebClient | None) -> WebClient:
+    """Return a token-less copy of `client` for Bolt (the token travels via `authorize`)."""
+    if client is None:
+        return WebClient()
+    return WebClient(
+        base_url=client.base_url,
+        timeout=client.timeout,
+        ssl=client.ssl,
+        proxy=client.proxy,
+        headers=dict(client.headers),
+        retry_handlers=list(client.retry_handlers),
+    )
+
+
+def _listener(on_action: Callable[[ButtonPress], None]) -> Callable[..., None]:
+    """Return the Bolt action listener: ack, then pass the press to `on_action`."""
+
+    def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        press = button_press(body, action)
+        if press is None:
+            _log.warning("ignored a %s press without a Handoff value", action.get("action_id"))
+            return
+        on_action(press)
+
+    return listener
+
+
+def build_interactivity_app(
+    signing_secret: str,
+    on_action: Callable[[ButtonPress], None],
+    client: WebClient | None = None,
+) -> App:
+    """Return a Bolt app that verifies requests and routes Handoff button presses.
+
+    `client` only sets where listeners' Web API calls would go (base URL, timeout);
+    its token is handed to Bolt through `authorize`, never checked with `auth.test`.
+    """
+    if not signing_secret:
+        raise ValueError("Slack signing secret is empty")
+    app = App(
+        signing_secret=signing_secret,
+        client=_listener_client(client),
+        authorize=_authorizer(client.token if client is not None else None),
+        process_before_response=True,
+        request_verification_enabled=True,
+        token_verification_enabled=False,
+    )
+    listener = _listener(on_action)
+    for action_id in HANDOFF_ACTION_IDS:
+        app.action(action_id)(listener)
+    return app
+
+
+def _flat_headers(headers: Mapping[str, Any]) -> dict[str, str]:
+    """Join Bolt's multi-valued response headers into one string each."""
+    return {
+        name: value if isinstance(value, str) else ", ".join(value)
+        for name, value in headers.items()
+    }
+
+
+def handle_interactivity(
+    app: App, raw_body: bytes, headers: Mapping[str, str]
+) -> tuple[int, dict[str, str], str]:
+    """Dispatch one interactivity request from its raw body; return status, headers, body.
+
+    A body that is not UTF-8 is decoded with replacement characters, so it fails the
+    signature check (401) instead of raising; a body Bolt cannot parse answers 400.
+    """
+    try:
+        request = BoltRequest(
+            body=raw_body.decode("utf-8", errors="replace"), headers=dict(headers)
+        )
+    except ValueError:
+        return 400, {"content-type": "text/plain"}, "malformed body"
+    response = app.dispatch(request)
+    return response.status, _flat_headers(response.headers), response.body

@@ -1,0 +1,141 @@
+"""Running one outbox action through its platform's client: the `run_action` job.
+
+1. `outbox.claim` takes the row (attempt recorded and committed before sending);
+2. the conversation is checked: an episode that ended cancels the action, and routing
+   (`assign`, `suspend`) is skipped once the team already has the conversation;
+3. after an ambiguous failure (a timeout or crash after sending) a `note` / `reply` is
+   first looked for on the platform by its marker, and not posted again when found;
+4. the client performs it (`connectors/<platform>/client.py`, or its dry-run form);
+5. `finish` stores the outcome, an audit line, a metric and a log line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from connectors.actions import UNSAFE_TO_REPEAT, ActionKind, Outcome
+from connectors.errors import PlatformError, RateLimited
+from handover import outbox
+from handover.audit import record
+from handover.models import ActionStatus, Conversation, StoredAction, utcnow
+from handover.observability import ACTIONS, ACTIONS_DEAD, get_logger
+from handover.states import State
+
+if TYPE_CHECKING:
+    from handover.runtime import Runtime
+
+ROUTING = frozenset({ActionKind.ASSIGN, ActionKind.SUSPEND})
+log = get_logger("actions")
+
+
+@dataclass
+class Result:
+    """How one run ended, before it is stored."""
+
+    status: ActionStatus
+    outcome: Outcome = field(default_factory=Outcome)
+    error: str | None = None
+    http_status: int | None = None
+    retry_in: float | None = None
+    ambiguous: bool = False
+
+
+def run_action(runtime: Runtime, action_id: int) -> ActionStatus | None:
+    """Run one outbox action once; return its new status (None when it was not ours)."""
+    claimed = outbox.claim(runtime, action_id)
+    if claimed is None:
+        return None
+    result = _precheck(runtime, claimed) or _perform(runtime, claimed)
+    return finish(runtime, claimed, result)
+
+
+def _precheck(runtime: Runtime, claimed: outbox.Claimed) -> Result | None:
+    """Cancel or skip without calling the platform when the conversation moved on."""
+    with runtime.db.read() as session:
+        conversation = session.get(Conversation, claimed.conversation_id)
+    if conversation is None or conversation.episode != claimed.episode:
+        return Result(ActionStatus.CANCELLED, error="the episode ended before the action ran")
+    if claimed.action.kind in ROUTING and conversation.state == State.WITH_TEAM.value:
+        return Result(ActionStatus.SKIPPED, Outcome(skipped="the team already has it"))
+    return None
+
+
+def _perform(runtime: Runtime, claimed: outbox.Claimed) -> Result:
+    """Call the platform (or look for the marker first); map failures to a retry or death."""
+    action = claimed.action
+    unsafe = action.kind in UNSAFE_TO_REPEAT
+    try:
+        client = runtime.clients.get(claimed.workspace, action.platform.value)
+        if unsafe and claimed.ambiguous and client.find_marker(action):
+            return Result(ActionStatus.DONE, Outcome(reference="found on the platform"))
+        return Result(ActionStatus.DONE, client.perform(action))
+    except RateLimited as exc:
+        return Result(ActionStatus.RETRY, error=str(exc), http_status=429, retry_in=exc.retry_after)
+    except PlatformError as exc:
+        status = ActionStatus.RETRY if exc.retryable else ActionStatus.DEAD
+        return Result(status, error=str(exc), http_status=exc.status, ambiguous=unsafe)
+    except Exception as exc:  # a bug or a missing credential: kept, retried, then dead
+        log.exception("action.error", action_id=claimed.id)
+        return Result(ActionStatus.RETRY, error=f"{type(exc).__name__}: {exc}", ambiguous=unsafe)
+
+
+def finish(runtime: Runtime, claimed: outbox.Claimed, result: Result) -> ActionStatus:
+    """Store the run's result with its audit line; count and log it."""
+    now = utcnow()
+    if result.status is ActionStatus.DONE and result.outcome.skipped:
+        result.status = ActionStatus.SKIPPED
+    max_attempts = runtime.workspaces.policy(claimed.workspace).model.handover.max_attempts
+    if result.status is ActionStatus.RETRY and claimed.attempts >= max_attempts:
+        result.status = ActionStatus.DEAD
+        result.error = f"gave up after {claimed.attempts} attempts: {result.error}"
+    with runtime.db.write() as session:
+        row = session.get(StoredAction, claimed.id)
+        if row is None:
+            return result.status
+        _store(row, claimed, result, now)
+        record(session, row, _audit_detail(row, result), now)
+    _report(claimed, result)
+    return result.status
+
+
+def _store(row: StoredAction, claimed: outbox.Claimed, result: Result, now: datetime) -> None:
+    row.status, row.updated_at, row.lease_until = result.status.value, now, None
+    row.last_error, row.last_status = result.error, result.http_status
+    if result.outcome.requests:
+        row.requests = [vars(request) for request in result.outcome.requests]
+    row.reference = result.outcome.reference or result.outcome.skipped or row.reference
+    if result.status is ActionStatus.RETRY:
+        wait = result.retry_in if result.retry_in is not None else outbox.backoff(claimed.attempts)
+        row.next_attempt_at = now + timedelta(seconds=wait)
+        row.ambiguous = result.ambiguous
+    else:
+        row.done_at = now
+
+
+def _audit_detail(row: StoredAction, result: Result) -> dict[str, Any]:
+    return {
+        "kind": row.kind,
+        "platform": row.platform,
+        "result": result.status.value,
+        "attempts": row.attempts,
+        "dry_run": row.dry_run,
+        "requests": [f"{r['method']} {r['url']}" for r in row.requests],
+        "error": result.error,
+        "skipped": result.outcome.skipped,
+    }
+
+
+def _report(claimed: outbox.Claimed, result: Result) -> None:
+    action = claimed.action
+    label = "dry_run" if claimed.dry_run and result.status is ActionStatus.DONE else None
+    ACTIONS.labels(action.platform.value, action.kind.value, label or result.status.value).inc()
+    fields = {"action_id": claimed.id, "kind": action.kind.value, "attempts": claimed.attempts}
+    if result.status is ActionStatus.DEAD:
+        ACTIONS_DEAD.labels(action.platform.value).inc()
+        log.error("action.dead", error=result.error, **fields)
+    elif result.status is ActionStatus.RETRY:
+        log.warning("action.retry", error=result.error, retry_in=result.retry_in, **fields)
+    else:
+        log.info("action." + result.status.value, skipped=result.outcome.skipped, **fields)

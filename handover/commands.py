@@ -1,0 +1,79 @@
+"""What the team does from outside the webhook flow: take a conversation, hand it back.
+
+Used by the Slack buttons ("Take it", "Hand back") and the state API's
+`POST .../handback`. Each records a decision row (cause `taken` / `hand_back`) and its
+audit line, under the conversation's lock, like the worker does.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from handover.audit import record_decision
+from handover.models import Conversation, StoredDecision
+from handover.states import Cause, State
+
+
+def find_conversation(
+    session: Session, workspace: str, platform: str, external_id: str, *, lock: bool = False
+) -> Conversation | None:
+    """Return the stored conversation (locked for update when `lock`), or None."""
+    query = select(Conversation).where(
+        Conversation.workspace == workspace,
+        Conversation.platform == platform,
+        Conversation.external_id == external_id,
+    )
+    return session.scalars(query.with_for_update() if lock else query).first()
+
+
+def take(session: Session, conversation: Conversation, who: str, now: datetime) -> bool:
+    """A teammate took the conversation: `with_team`; False when it already was."""
+    if conversation.state == State.WITH_TEAM.value:
+        return False
+    _record(session, conversation, Cause.TAKEN, State.WITH_TEAM, f"taken by {who}", now)
+    return True
+
+
+def hand_back(session: Session, conversation: Conversation, who: str, now: datetime) -> bool:
+    """Hand the conversation back to the bot: a new episode in `bot`; False when it was idle.
+
+    An episode in `bot` with no escalation is left as it is (nothing to hand back).
+    """
+    if conversation.state == State.BOT.value:
+        return False
+    _record(session, conversation, Cause.HAND_BACK, State.BOT, f"handed back by {who}", now)
+    conversation.episode += 1
+    conversation.episode_started_at = now
+    conversation.user_turns = 0
+    return True
+
+
+def _record(
+    session: Session,
+    conversation: Conversation,
+    cause: Cause,
+    after: State,
+    reason: str,
+    now: datetime,
+) -> None:
+    row = StoredDecision(
+        conversation_id=conversation.id,
+        episode=conversation.episode,
+        event_id=None,
+        cause=cause.value,
+        reason=reason,
+        missing=[],
+        collected={},
+        state_before=conversation.state,
+        state_after=after.value,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    record_decision(session, conversation, row, None)
+    conversation.state, conversation.state_changed_at = after.value, now
+    conversation.revision += 1
+    conversation.updated_at = now

@@ -1,0 +1,205 @@
+"""The actions outbox: planned platform actions stored with the decision, run exactly once.
+
+Rows are inserted in the same transaction as the escalation decision (`add_planned`), so
+an escalation is never decided without its actions, and the UNIQUE idempotency key makes a
+second plan for the episode a no-op. A row's life:
+
+- `feed` (every worker's feeder thread) hands due rows to the queue, setting `lease_until`
+  so the next look does not hand them over again while the job waits;
+- `claim` (the job) moves one row to `running` with attempts + 1 and a run lease, and
+  commits that BEFORE anything is sent: a crash after the platform accepted the request
+  leaves a `running` row whose lease expires, and the next claim marks it `ambiguous`;
+- `finish` records the outcome: `done` / `skipped` / `cancelled`, `retry` at
+  `next_attempt_at` (exponential backoff with jitter, or the platform's Retry-After),
+  or `dead` (a 4xx, or `max_attempts` reached).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, or_, select, update
+
+from connectors.actions import Action, ActionKind
+from connectors.model import Platform
+from handover.models import ActionStatus, Conversation, StoredAction, utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from handover.runtime import Runtime
+
+FEED_BATCH = 100
+QUEUE_LEASE = timedelta(seconds=120)
+"""How long a row handed to the queue is left alone by `feed`."""
+RUN_LEASE = timedelta(seconds=60)
+"""How long a claimed row is someone's; after that a crashed run is taken over."""
+BACKOFF_BASE, BACKOFF_CAP = 2.0, 300.0
+OPEN = (ActionStatus.PLANNED.value, ActionStatus.RETRY.value)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed row: the action to run and what the run needs to know."""
+
+    id: int
+    workspace: str
+    conversation_id: int
+    episode: int
+    action: Action
+    attempts: int
+    ambiguous: bool
+    dry_run: bool
+
+
+def add_planned(
+    session: Session,
+    actions: Sequence[Action],
+    *,
+    conversation_id: int,
+    episode: int,
+    decision_id: int | None,
+    dry_run: bool,
+    now: datetime,
+) -> list[StoredAction]:
+    """Store planned actions whose key is new (inside the caller's transaction)."""
+    keys = [action.key for action in actions]
+    known = set(
+        session.scalars(
+            select(StoredAction.idempotency_key).where(StoredAction.idempotency_key.in_(keys))
+        )
+    )
+    rows = [
+        _row(action, conversation_id, episode, decision_id, dry_run, now)
+        for action in actions
+        if action.key not in known
+    ]
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def _row(
+    action: Action,
+    conversation_id: int,
+    episode: int,
+    decision_id: int | None,
+    dry_run: bool,
+    now: datetime,
+) -> StoredAction:
+    return StoredAction(
+        conversation_id=conversation_id,
+        episode=episode,
+        decision_id=decision_id,
+        idempotency_key=action.key,
+        platform=action.platform.value,
+        kind=action.kind.value,
+        payload=to_payload(action),
+        status=ActionStatus.PLANNED.value,
+        dry_run=dry_run,
+        attempts=0,
+        ambiguous=False,
+        next_attempt_at=now,
+        requests=[],
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def to_payload(action: Action) -> dict[str, Any]:
+    """Return the action as JSON-ready data (stored in the row)."""
+    data = asdict(action)
+    data.update(
+        kind=action.kind.value,
+        platform=action.platform.value,
+        tags=list(action.tags),
+        target=dict(action.target),
+        links=dict(action.links),
+    )
+    return data
+
+
+def from_payload(data: dict[str, Any]) -> Action:
+    """Rebuild the stored action."""
+    return Action(
+        kind=ActionKind(data["kind"]),
+        platform=Platform(data["platform"]),
+        conversation_id=data["conversation_id"],
+        key=data["key"],
+        tags=tuple(data.get("tags", ())),
+        text=data.get("text", ""),
+        target=dict(data.get("target", {})),
+        marker=data.get("marker", ""),
+        links=dict(data.get("links", {})),
+    )
+
+
+def _due(now: datetime) -> Any:
+    """Rows a worker may take now: open and due, or running with an expired run lease."""
+    waiting = and_(
+        StoredAction.status.in_(OPEN),
+        StoredAction.next_attempt_at <= now,
+        or_(StoredAction.lease_until.is_(None), StoredAction.lease_until < now),
+    )
+    abandoned = and_(
+        StoredAction.status == ActionStatus.RUNNING.value, StoredAction.lease_until < now
+    )
+    return or_(waiting, abandoned)
+
+
+def feed(runtime: Runtime, now: datetime | None = None) -> int:
+    """Hand due actions to the queue (`run_action` jobs); return how many."""
+    now = now or utcnow()
+    with runtime.db.read() as session:
+        due = select(StoredAction.id).where(_due(now)).order_by(StoredAction.id)
+        found = list(session.scalars(due.limit(FEED_BATCH)))
+    if not found:
+        return 0
+    claim = update(StoredAction).where(StoredAction.id.in_(found), _due(now))
+    with runtime.db.write() as session:
+        rows = session.scalars(
+            claim.values(lease_until=now + QUEUE_LEASE).returning(StoredAction.id)
+        )
+        action_ids = sorted(rows)
+    for action_id in action_ids:
+        runtime.tasks.run_action(action_id)
+    return len(action_ids)
+
+
+def claim(runtime: Runtime, action_id: int, now: datetime | None = None) -> Claimed | None:
+    """Take one row for a run (committed before sending); None when it is not ours to run."""
+    now = now or utcnow()
+    takeable = or_(
+        StoredAction.status.in_(OPEN),
+        and_(StoredAction.status == ActionStatus.RUNNING.value, StoredAction.lease_until < now),
+    )
+    with runtime.db.write() as session:
+        row = session.scalars(
+            select(StoredAction).where(StoredAction.id == action_id, takeable).with_for_update()
+        ).first()
+        if row is None or row.next_attempt_at > now:
+            return None
+        row.ambiguous = row.ambiguous or row.status == ActionStatus.RUNNING.value
+        row.status, row.attempts = ActionStatus.RUNNING.value, row.attempts + 1
+        row.lease_until, row.updated_at = now + RUN_LEASE, now
+        conversation = session.get(Conversation, row.conversation_id)
+        return Claimed(
+            row.id,
+            conversation.workspace if conversation else "",
+            row.conversation_id,
+            row.episode,
+            from_payload(row.payload),
+            row.attempts,
+            row.ambiguous,
+            row.dry_run,
+        )
+
+
+def backoff(attempts: int, rng: random.Random | None = None) -> float:
+    """Seconds before the next try: exponential in `attempts`, capped, with jitter."""
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
+    return (rng or random).uniform(ceiling / 2, ceiling)
