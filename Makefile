@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run try detect-examples test lint typecheck unit quality bench bench-webhook clean
+.PHONY: install run try demo detect-examples test lint typecheck unit quality bench bench-webhook clean
 
 # LOCAL DEMO VALUES ONLY for the secret NAMES that examples/workspace.yaml gives (never use
 # them for a real webhook): `make run` serves with them and `make try` signs with them.
@@ -31,6 +31,9 @@ run: install  ## migrate, then serve the example workspace (SQLite, embedded wor
 
 try: install  ## POST one signed example event (PLATFORM=zendesk|intercom|slack) to `make run`
 	$(DEMO_ENV) $(BIN)/handoff webhook-example --platform $(PLATFORM) | sh
+
+demo: install  ## POST a signed escalating conversation per platform to `make run`; print what happened
+	$(DEMO_ENV) $(BIN)/handoff demo
 
 detect-examples: install  ## decide the example cases with the example workspace (a table)
 	$(BIN)/handoff detect --config examples/workspace.yaml --input examples/cases.jsonl --format table

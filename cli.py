@@ -285,6 +285,34 @@ def serve(
     server.serve(settings, options)
 
 
+@main.command(name="demo")
+@click.option("--url", default=None, help="The server (default: http://127.0.0.1:HANDOFF_PORT).")
+@click.option("--workspace", default=None, help="Default: the first served workspace.")
+@click.option(
+    "--timeout", type=float, default=15.0, show_default=True, help="Seconds per platform."
+)
+def demo_command(url: str | None, workspace: str | None, timeout: float) -> None:
+    """POST a signed escalating conversation per platform to a running server; show the result.
+
+    Prints, per platform, the decision, the state (`should_reply`) and every action with
+    the requests it sent (or, in dry run, would send), read back from the state API.
+    """
+    import urllib.error
+
+    import demo
+    import server
+
+    settings = _settings_or_exit()
+    base = url or server.base_url(settings)
+    try:
+        for line in demo.run(base, _workspaces_or_exit(settings), workspace, timeout):
+            click.echo(line)
+    except LookupError as exc:
+        _fail([str(exc)])
+    except urllib.error.URLError as exc:
+        _fail([f"no Handoff server answers at {base} ({exc.reason}); start one with `make run`"])
+
+
 @main.command(name="webhook-example")
 @click.option("--platform", type=click.Choice(["zendesk", "intercom", "slack"]), default="zendesk")
 @click.option("--workspace", default=None, help="Default: the first served one on that platform.")

@@ -1,10 +1,12 @@
 """Webhook intake rules, free of any web framework: which answer each request gets.
 
 `app.py` reads the request and calls these functions in the order of the request path:
-the workspace and platform (`inbound_for`, 404), the body size (`too_large`, 413), the
-secret (`secret_unset`, 503), then `screen()`: signature over the raw bytes (401), JSON
-(400), handshakes (Slack `url_verification`, Intercom `ping`: answered, not stored),
-event type (not handled: 200, ignored) and dedupe id (400). Only an `Accept` is stored.
+the workspace and platform (`inbound_for`, 404), the declared body size (`too_large`,
+413), the secret (`secret_unset`, 503), the body itself (`read_body`: at most one byte
+past the limit, so a chunked body of unknown length is 413 too), then `screen()`:
+signature over the raw bytes (401), JSON (400), handshakes (Slack `url_verification`,
+Intercom `ping`: answered, not stored), event type (not handled: 200, ignored) and
+dedupe id (400). Only an `Accept` is stored.
 It also lists the served webhook URLs (`endpoints`) and signs example requests like the
 platforms do (`signature_headers`, for `handoff webhook-example` and the benchmark).
 Nothing here does I/O, so every rule is tested without an app, a database or a network.
@@ -30,6 +32,15 @@ from handover.workspaces import UnknownWorkspace, Workspaces
 
 NOT_FOUND = {"error": "not found"}
 """The one 404 body: unknown workspace, platform or path look the same."""
+READ_CHUNK = 65_536
+"""Bytes asked of the input stream at once while reading a body of unknown length."""
+
+
+class Readable(Protocol):
+    """A binary input stream (the WSGI input); `read` may return fewer bytes than asked."""
+
+    def read(self, size: int = -1, /) -> bytes:
+        """Return up to `size` bytes; b"" at the end of the stream."""
 
 
 class Verifier(Protocol):
@@ -111,6 +122,34 @@ def too_large(length: int | None, limit: int) -> Answer | None:
     if length is None or length <= limit:
         return None
     return body_too_large(limit)
+
+
+def read_body(stream: Readable, content_length: int | None, limit: int) -> bytes | Answer:
+    """Return the raw body, or 413 when it is (or is declared) over `limit` bytes.
+
+    A declared length is read exactly. A body of unknown length (chunked transfer
+    encoding, terminated by the server) is read up to `limit + 1` bytes: one byte past
+    the limit tells a body of exactly `limit` bytes from a longer one, which is refused
+    before any of it is verified or parsed (the rest is never read).
+    """
+    declared = too_large(content_length, limit)
+    if declared is not None:
+        return declared
+    raw = _read_up_to(stream, limit + 1 if content_length is None else content_length)
+    return too_large(len(raw), limit) or raw
+
+
+def _read_up_to(stream: Readable, size: int) -> bytes:
+    """Read until `size` bytes or the end of the stream, whichever comes first."""
+    chunks: list[bytes] = []
+    remaining = size
+    while remaining > 0:
+        chunk = stream.read(min(remaining, READ_CHUNK))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
 
 
 def body_too_large(limit: int) -> Answer:

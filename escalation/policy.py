@@ -12,7 +12,6 @@ in `instruction.py`.
 from __future__ import annotations
 
 import hashlib
-
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path

@@ -5,13 +5,22 @@ migrations first when `migrate_on_start` is set) and builds the huey queue: `Sql
 on `queue_path` by default, `RedisHuey` named `queue_name` when `redis_url` is set. The
 tasks (`handover.jobs`) are registered on that huey instance, so the worker's feeder and
 sweeper enqueue, and its consumer runs, the same task names.
+
+While the queue (or the database) fails, the worker's loops wait with `Backoff` (0.5 s
+doubled up to `BACKOFF_MAX` seconds) and report through one shared `Outage`: one warning
+when the failures start, a reminder at most every `REMIND_EVERY` seconds, one info line
+on recovery. Log lines name the error, never a password (URL credentials are masked).
 """
 
 from __future__ import annotations
 
+import re
 import threading
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from huey import RedisHuey, SqliteHuey  # type: ignore[import-untyped]
 from huey.storage import SqliteStorage  # type: ignore[import-untyped]
@@ -21,7 +30,9 @@ from redis.retry import Retry
 
 from escalation.rules import RulesDetector
 from handover import migrate
+from handover.clients import Clients
 from handover.jobs import Tasks, register
+from handover.observability import get_logger
 from handover.settings import Settings
 from handover.store import Database
 from handover.workspaces import Workspaces
@@ -33,6 +44,16 @@ REDIS_SOCKET_TIMEOUT = 10.0
 REDIS_RETRIES = 1
 """One immediate retry (a pooled connection the server closed); redis-py's default of 10
 with back-off would hold a webhook answer for seconds while Redis is down."""
+BACKOFF_INITIAL = 0.5
+"""Seconds a worker loop waits after the first failure in a row (doubled per failure)."""
+BACKOFF_MAX = 30.0
+"""The longest wait between two tries while a dependency keeps failing."""
+REMIND_EVERY = 60.0
+"""An outage that goes on is logged again at most this often."""
+ERROR_CHARS = 300
+"""Longest error text in a log line."""
+_URL_CREDENTIALS = re.compile(r"([a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
+log = get_logger("worker")
 
 
 def make_huey(settings: Settings) -> Any:
@@ -67,6 +88,102 @@ class SqliteQueue(SqliteStorage):  # type: ignore[misc]
         return connection
 
 
+def url_passwords(*urls: str | None) -> tuple[str, ...]:
+    """Return the passwords written in these URLs (userinfo or `?password=`), to mask."""
+    found: list[str] = []
+    for url in filter(None, urls):
+        parts = urlsplit(url)
+        for secret in [parts.password or "", *parse_qs(parts.query).get("password", [])]:
+            found += [secret, unquote(secret)]
+    return tuple(dict.fromkeys(secret for secret in found if secret))
+
+
+def describe(exc: BaseException, secrets: Iterable[str] = ()) -> str:
+    """Return `Type: message` for a log line: URL credentials and `secrets` masked, shortened."""
+    text = _URL_CREDENTIALS.sub(r"\1***@", str(exc))
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return f"{type(exc).__name__}: {text[:ERROR_CHARS]}"
+
+
+class Outage:
+    """Failures of one dependency, logged without flooding; shared by the loops that use it.
+
+    The first failure logs a warning `<name>.failed` with the reason; while failures go
+    on, `<name>.still_failing` at most every `remind_every` seconds (by `clock`); the
+    first success afterwards one info `<name>.recovered`. Thread-safe.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        remind_every: float = REMIND_EVERY,
+        secrets: Iterable[str] = (),
+    ) -> None:
+        self.name = name
+        self._clock = clock
+        self._remind_every = remind_every
+        self._secrets = tuple(secrets)
+        self._lock = threading.Lock()
+        self._since: float | None = None
+        self._logged_at = 0.0
+        self._failures = 0
+
+    @property
+    def failing(self) -> bool:
+        """Whether the dependency failed last time it was used."""
+        return self._since is not None
+
+    def failed(self, exc: BaseException) -> None:
+        """Count a failure; log it if it starts an outage or a reminder is due."""
+        with self._lock:
+            now = self._clock()
+            self._failures += 1
+            if self._since is None:
+                self._since = self._logged_at = now
+                log.warning(f"{self.name}.failed", error=describe(exc, self._secrets))
+            elif now - self._logged_at >= self._remind_every:
+                self._logged_at = now
+                log.warning(
+                    f"{self.name}.still_failing",
+                    error=describe(exc, self._secrets),
+                    failures=self._failures,
+                    seconds=round(now - self._since, 1),
+                )
+
+    def succeeded(self) -> None:
+        """End an outage, if there is one, with one info line."""
+        with self._lock:
+            if self._since is None:
+                return
+            seconds = round(self._clock() - self._since, 1)
+            log.info(f"{self.name}.recovered", failures=self._failures, seconds=seconds)
+            self._since, self._failures = None, 0
+
+
+@dataclass
+class Backoff:
+    """One loop's waits while its `outage` lasts: `initial` seconds, doubled, at most `cap`."""
+
+    outage: Outage
+    initial: float = BACKOFF_INITIAL
+    cap: float = BACKOFF_MAX
+    _delay: float = field(init=False, default=0.0)
+
+    def failed(self, exc: BaseException) -> float:
+        """Record a failure (logged by the outage); return the seconds to wait before a retry."""
+        self.outage.failed(exc)
+        self._delay = min(self.cap, self._delay * 2 if self._delay else self.initial)
+        return self._delay
+
+    def succeeded(self) -> None:
+        """Record a success: the next failure waits `initial` again."""
+        self._delay = 0.0
+        self.outage.succeeded()
+
+
 @dataclass(repr=False)
 class Runtime:
     """Settings, workspaces, database, queue and the registered tasks of one process."""
@@ -76,11 +193,14 @@ class Runtime:
     db: Database
     huey: Any
     tasks: Tasks = field(init=False)
+    clients: Clients = field(init=False)
+    """The platform clients actions run through (tests swap in ones aimed at fakes)."""
     _detectors: dict[str, RulesDetector] = field(init=False, default_factory=dict)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.tasks = register(self)
+        self.clients = Clients(self.workspaces)
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -97,6 +217,11 @@ class Runtime:
             if workspace not in self._detectors:
                 self._detectors[workspace] = RulesDetector(self.workspaces.policy(workspace))
             return self._detectors[workspace]
+
+    def outage(self, name: str, clock: Callable[[], float] = time.monotonic) -> Outage:
+        """Return a new `Outage` whose log lines mask the database and queue passwords."""
+        secrets = url_passwords(self.settings.redis_url, self.settings.database_url)
+        return Outage(name, clock=clock, secrets=secrets)
 
     def close(self) -> None:
         """Release database connections and the queue's connection (or Redis pool)."""

@@ -94,6 +94,7 @@ def _action(row: StoredAction) -> dict[str, Any]:
         "last_error": row.last_error,
         "last_status": row.last_status,
         "reference": row.reference,
+        "text": row.payload.get("text") or None,
         "requests": row.requests,
         "next_attempt_at": row.next_attempt_at.isoformat(),
     }

@@ -119,8 +119,8 @@ def test_db_upgrade_command_migrates_a_new_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'new' / 'handoff.db'}"
     result = CliRunner().invoke(main, ["db", "upgrade"], env={"HANDOFF_DATABASE_URL": url})
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "database at revision 0001"
-    assert migrate.current(url) == "0001"
+    assert result.output.strip() == "database at revision 0002"
+    assert migrate.current(url) == "0002"
 
 
 def test_runtime_migrates_on_start_when_asked(make_settings: object, tmp_path: Path) -> None:
@@ -128,6 +128,6 @@ def test_runtime_migrates_on_start_when_asked(make_settings: object, tmp_path: P
     settings = make_settings(database_url=url, migrate_on_start=True)  # type: ignore[operator]
     runtime = Runtime.create(settings)
     try:
-        assert migrate.current(url) == "0001"
+        assert migrate.current(url) == "0002"
     finally:
         runtime.close()

@@ -184,6 +184,52 @@ def test_sizes_over_the_limit_are_413() -> None:
     assert result is not None and (result.status, result.fields) == (413, {"limit": "1024"})
 
 
+class Trickle:
+    """An input stream that hands out at most `step` bytes per read and counts what it gave."""
+
+    def __init__(self, data: bytes, step: int = 7) -> None:
+        self.data, self.step, self.given, self.reads = data, step, 0, 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        self.reads += 1
+        wanted = self.step if size < 0 else min(size, self.step)
+        chunk = self.data[self.given : self.given + wanted]
+        self.given += len(chunk)
+        return chunk
+
+
+@pytest.mark.parametrize("size", [0, 1, 1023, 1024])
+def test_a_body_up_to_the_limit_is_read_whole_with_or_without_a_length(size: int) -> None:
+    body = bytes(range(256)) * 4
+    assert gateway.read_body(Trickle(body[:size]), None, 1024) == body[:size]
+    assert gateway.read_body(Trickle(body[:size]), size, 1024) == body[:size]
+
+
+def test_a_body_of_unknown_length_over_the_limit_is_413_after_one_byte_past_it() -> None:
+    stream = Trickle(b"x" * 5000, step=300)
+    result = gateway.read_body(stream, None, 1024)
+    assert isinstance(result, gateway.Answer)
+    assert (result.status, result.body) == (413, {"error": "body too large"})
+    assert stream.given == 1025  # the rest of the body is never read
+
+
+def test_a_declared_length_over_the_limit_is_413_without_reading() -> None:
+    stream = Trickle(b"x" * 2000)
+    result = gateway.read_body(stream, 2000, 1024)
+    assert isinstance(result, gateway.Answer) and result.status == 413
+    assert stream.reads == 0
+
+
+def test_a_declared_length_is_read_exactly_in_bounded_chunks() -> None:
+    stream = Trickle(b"a" * 200_000 + b"trailing", step=1_000_000)
+    assert gateway.read_body(stream, 200_000, 300_000) == b"a" * 200_000
+    assert stream.given == 200_000 and stream.reads == 4  # 64 KiB at a time
+
+
+def test_a_stream_that_ends_early_gives_what_arrived() -> None:
+    assert gateway.read_body(Trickle(b"short"), 100, 1024) == b"short"
+
+
 def test_a_missing_secret_is_503_and_named_in_the_log_only() -> None:
     result = gateway.secret_unset("ACME_ZENDESK_WEBHOOK_SECRET")
     assert result.status == 503

@@ -124,6 +124,28 @@ def test_unverifiable_requests_are_401_and_nothing_is_stored(
     assert "X-Slack-No-Retry" not in response.headers  # a rotated secret must not lose retries
 
 
+def post_chunked(
+    client: FlaskClient, platform: str, body: bytes, headers: dict[str, str]
+) -> TestResponse:
+    """Post `body` as a chunked request whose length is unknown, as gunicorn passes one on.
+
+    `Transfer-Encoding: chunked` makes the request's declared length None (whatever the
+    test client computes); the server has decoded the chunks and terminates the input.
+    """
+    return client.post(
+        f"/webhooks/{platform}/{WORKSPACE}",
+        input_stream=io.BytesIO(body),
+        headers={**headers, "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+
+
+def padded(body: bytes, size: int) -> bytes:
+    """The JSON object `body` grown to exactly `size` bytes by a `pad` key."""
+    head = body.rstrip()[:-1] + b', "pad": "'
+    return head + b"x" * (size - len(head) - 2) + b'"}'
+
+
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_bodies_over_the_limit_are_413_and_not_stored(
     client: FlaskClient, runtime: Runtime, platform: str
@@ -132,15 +154,34 @@ def test_bodies_over_the_limit_are_413_and_not_stored(
     body = b'{"pad": "' + b"x" * limit + b'"}'
     before = event_count(runtime)
     declared = post(client, platform, body, signed(platform, body))
-    streamed = client.post(  # no Content-Length: the actual length counts
-        f"/webhooks/{platform}/{WORKSPACE}",
-        input_stream=io.BytesIO(body),
-        headers=signed(platform, body),
-        environ_overrides={"wsgi.input_terminated": True},
-    )
+    streamed = post_chunked(client, platform, body, signed(platform, body))
     assert (declared.status_code, streamed.status_code) == (413, 413)
     assert declared.json == streamed.json == {"error": "body too large"}
     assert event_count(runtime) == before
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_chunked_body_one_byte_over_the_limit_is_413_before_verification(
+    client: FlaskClient, runtime: Runtime, platform: str
+) -> None:
+    body, _ = fresh(platform)
+    over = padded(body, runtime.settings.max_body_bytes + 1)
+    with capture_logs() as logs:
+        response = post_chunked(client, platform, over, signed(platform, over))
+    assert (response.status_code, response.json) == (413, {"error": "body too large"})
+    assert [e["event"] for e in logs if e["event"].startswith("webhook.")] == ["webhook.too_large"]
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_chunked_body_of_exactly_the_limit_is_stored(
+    client: FlaskClient, runtime: Runtime, platform: str
+) -> None:
+    body, delivery_id = fresh(platform)
+    exact = padded(body, runtime.settings.max_body_bytes)
+    response = post_chunked(client, platform, exact, signed(platform, exact))
+    assert (response.status_code, response.json) == (200, {"status": "accepted"})
+    [event] = event_rows(runtime, delivery_id)
+    assert event.body == exact.decode()
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
