@@ -14,7 +14,12 @@ from typing import Any
 
 def reference_problems(raw: dict[str, Any]) -> list[str]:
     """One `key.path: problem` line per undefined reference, bad pattern or duplicate name."""
-    return [*_topic_references(raw), *_sub_agent_problems(raw), *_gateway_problems(raw)]
+    return [
+        *_topic_references(raw),
+        *_sub_agent_problems(raw),
+        *_gateway_problems(raw),
+        *_credential_problems(raw),
+    ]
 
 
 def undefined(kind: str, name: str, defined: Iterable[str]) -> str:
@@ -98,3 +103,28 @@ def _gateway_problems(raw: dict[str, Any]) -> Iterator[str]:
         for position, agent in _names(rule.get("sub_agents")):
             if agent not in agents:
                 yield f"{path}.sub_agents[{position}]: {undefined('sub agent', agent, agents)}"
+
+
+API_KEYS = {
+    "zendesk": ("subdomain", "api_email", "api_token"),
+    "intercom": ("access_token", "admin_id"),
+    "slack": ("bot_token",),
+}
+"""What each platform needs to act when `handover.dry_run` is off."""
+
+
+def _credential_problems(raw: dict[str, Any]) -> Iterator[str]:
+    """Acting for real needs each configured platform's API settings."""
+    if _mapping(raw.get("handover")).get("dry_run", False):
+        return
+    platforms = _mapping(raw.get("platforms"))
+    for platform, keys in API_KEYS.items():
+        settings = platforms.get(platform)
+        if not isinstance(settings, dict):
+            continue
+        for key in keys:
+            if settings.get(key) in (None, ""):
+                yield (
+                    f"platforms.{platform}.{key}: required to act on {platform} "
+                    "(or set handover.dry_run: true to record the requests instead)"
+                )

@@ -76,8 +76,22 @@ def apply_event(
     return applied
 
 
+def redecide(session: Session, conversation: Conversation, rules: Rules, now: datetime) -> Applied:
+    """Decide the locked conversation's episode again without a new event (periodic checks)."""
+    applied = Applied(conversation)
+    _detect(session, applied, None, rules, now)
+    conversation.revision += 1
+    conversation.updated_at = now
+    return applied
+
+
 def _record(
-    session: Session, applied: Applied, event_id: int, cause: Cause, after: State, now: datetime
+    session: Session,
+    applied: Applied,
+    event_id: int | None,
+    cause: Cause,
+    after: State,
+    now: datetime,
 ) -> StoredDecision:
     """Store a decision row for the conversation and move it to `after`."""
     conversation = applied.conversation
@@ -111,7 +125,9 @@ def _agent_reply(session: Session, applied: Applied, event_id: int, now: datetim
         row.reason = "a human teammate replied"
 
 
-def _detect(session: Session, applied: Applied, event_id: int, rules: Rules, now: datetime) -> None:
+def _detect(
+    session: Session, applied: Applied, event_id: int | None, rules: Rules, now: datetime
+) -> None:
     """Decide the current episode, store the decision and plan an escalation's actions."""
     conversation = applied.conversation
     case_id = f"{conversation.platform}/{conversation.workspace}/{conversation.external_id}"

@@ -55,6 +55,17 @@ def lock_conversation(session: Session, key: ConversationKey, now: datetime) -> 
     return session.scalars(query).one()
 
 
+def lock_conversation_by_id(session: Session, conversation_id: int) -> Conversation | None:
+    """Load a stored conversation locked for this transaction (None when it is gone)."""
+    query = (
+        select(Conversation)
+        .where(Conversation.id == conversation_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(query).first()
+
+
 def _episode_of(conversation: Conversation, message: Message) -> int:
     """Return the episode a message belongs to: a late one from before a hand-back goes back."""
     started = conversation.episode_started_at

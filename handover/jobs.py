@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from huey import crontab  # type: ignore[import-untyped]
 
 from connectors.model import Context, Platform
-from handover import act, interpret, maintenance
+from handover import act, fallback, interpret, maintenance
 from handover.apply import Applied, Rules, apply_event
 from handover.models import EventStatus, StoredEvent, utcnow
 from handover.observability import (
@@ -44,6 +44,7 @@ class Tasks:
     run_action: Any
     sweep: Any
     purge: Any
+    fallback: Any
 
 
 def register(runtime: Runtime) -> Tasks:
@@ -62,6 +63,9 @@ def register(runtime: Runtime) -> Tasks:
     def purge_task() -> None:
         maintenance.purge(runtime)
 
+    def fallback_task() -> None:
+        fallback.escalate_stuck(runtime)
+
     return Tasks(
         process_event=huey.task(
             retries=TASK_RETRIES, retry_delay=TASK_RETRY_DELAY, name="process_event"
@@ -69,6 +73,7 @@ def register(runtime: Runtime) -> Tasks:
         run_action=huey.task(name="run_action")(run_action_task),
         sweep=huey.periodic_task(crontab(minute="*"), name="sweep")(sweep_task),
         purge=huey.periodic_task(crontab(minute="7"), name="purge")(purge_task),
+        fallback=huey.periodic_task(crontab(minute="*"), name="pending_fallback")(fallback_task),
     )
 
 

@@ -111,8 +111,27 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
     try:
         yield runtime
     finally:
-        runtime.huey.flush()
-        if runtime.db.engine.dialect.name == "postgresql":
-            with runtime.db.engine.begin() as connection:
-                connection.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
-        runtime.close()
+        clean_up(runtime)
+
+
+@pytest.fixture
+def make_runtime(make_settings: Any) -> Iterator[Any]:
+    """Build runtimes (after editing the workspace file); each is cleaned up afterwards."""
+    built: list[Runtime] = []
+
+    def build(**overrides: Any) -> Runtime:
+        built.append(Runtime.create(make_settings(**overrides)))
+        return built[-1]
+
+    yield build
+    for runtime in built:
+        clean_up(runtime)
+
+
+def clean_up(runtime: Runtime) -> None:
+    """Empty the runtime's queue and (on PostgreSQL) its tables; release its connections."""
+    runtime.huey.flush()
+    if runtime.db.engine.dialect.name == "postgresql":
+        with runtime.db.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+    runtime.close()

@@ -20,16 +20,14 @@ import pytest
 import responses
 import respx
 from flask.testing import FlaskClient
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from app import RUNTIME, create_app
 from handover import act, outbox
 from handover.clients import Clients
 from handover.models import ActionStatus, StoredAction, utcnow
 from handover.runtime import Runtime
-from handover.settings import Settings
 from tests.connectors.slack_fake import SlackFake
-from tests.intake.conftest import TABLES
 from tests.intake.flow import body, process, slack_message, zendesk_comment
 from tests.intake.handover_env import (
     INTERCOM,
@@ -54,23 +52,15 @@ def slack() -> Iterator[SlackFake]:
 
 @pytest.fixture
 def live(
-    make_settings: Any, workdir: Path, slack: SlackFake, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Runtime]:
+    make_runtime: Any, workdir: Path, slack: SlackFake, monkeypatch: pytest.MonkeyPatch
+) -> Runtime:
     """A runtime that acts for real (dry run off) through clients aimed at the fakes."""
     for name, value in SECRETS.items():
         monkeypatch.setenv(name, value)
     act_for_real(workdir / "acme.yaml")
-    settings: Settings = make_settings()
-    runtime = Runtime.create(settings)
+    runtime: Runtime = make_runtime()
     runtime.clients = Clients(runtime.workspaces, build=fake_builder(slack))
-    try:
-        yield runtime
-    finally:
-        runtime.huey.flush()
-        if runtime.db.engine.dialect.name == "postgresql":
-            with runtime.db.engine.begin() as connection:
-                connection.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
-        runtime.close()
+    return runtime
 
 
 def escalating(platform: str) -> dict[str, Any]:

@@ -1,0 +1,48 @@
+"""Acting for real needs each platform's API settings; dry run needs none."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from escalation.policy import ConfigInvalid, load_policy
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "workspace.yaml"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "ws.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_example_runs_in_dry_run_without_credentials(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace("    bot_token: ACME_SLACK_BOT_TOKEN\n", "")
+    assert load_policy(write(tmp_path, text)).model.handover.dry_run is True
+
+
+def test_acting_for_real_names_every_missing_api_setting(tmp_path: Path) -> None:
+    text = (
+        EXAMPLE.read_text(encoding="utf-8")
+        .replace("  dry_run: true", "  dry_run: false")
+        .replace("    bot_token: ACME_SLACK_BOT_TOKEN\n", "")
+        .replace('    admin_id: "814861"           # the admin Handoff acts as\n', "")
+    )
+    with pytest.raises(ConfigInvalid) as caught:
+        load_policy(write(tmp_path, text))
+    problems = "\n".join(caught.value.problems)
+    assert "platforms.slack.bot_token: required to act on slack" in problems
+    assert "platforms.intercom.admin_id: required to act on intercom" in problems
+    assert "platforms.zendesk" not in problems
+
+
+def test_handover_keys_are_validated_like_the_rest(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        "  dry_run: true", "  dry_run: true\n  max_attemps: 3\n  note_language: klingon"
+    )
+    with pytest.raises(ConfigInvalid) as caught:
+        load_policy(write(tmp_path, text))
+    problems = "\n".join(caught.value.problems)
+    assert "handover.max_attemps" in problems and "max_attempts" in problems
+    assert "handover.note_language" in problems
