@@ -217,8 +217,8 @@ def test_rules_detector_decision_on_the_example_return_case() -> None:
         "Order number: AC123456",
         "Email: jane@example.com",
         "Return reason: They are too small",
-        "Next step: Complete the returns request using the collected details and email the "
-        "customer at jane@example.com.",
+        "Next step: Create the return for order AC123456 and email the customer at "
+        "jane@example.com.",
     ]
 
 
