@@ -20,7 +20,7 @@ import api
 import gateway
 from escalation.policy_platforms import PlatformSettings
 from handover.intake import Delivery, Received, receive
-from handover.observability import get_logger
+from handover.observability import exposition, get_logger
 from handover.runtime import Runtime
 from handover.settings import Settings
 from handover.workspaces import SecretMissing, UnknownWorkspace
@@ -47,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.add_url_rule(WEBHOOK, "probe", probe, methods=["GET"])  # HEAD is answered too
     app.add_url_rule("/healthz", "healthz", healthz)
     app.add_url_rule("/readyz", "readyz", readyz)
+    app.add_url_rule("/metrics", "metrics", metrics)
     app.register_blueprint(api.blueprint)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(InternalServerError, internal_error)
@@ -99,6 +100,12 @@ def probe(platform: str, workspace: str) -> Response:
 def healthz() -> Response:
     """Liveness: the process answers."""
     return jsonify(status="ok")
+
+
+def metrics() -> Response:
+    """Prometheus counters: events, duplicates, decisions, transitions, actions, dead letters."""
+    body, content_type = exposition()
+    return Response(body, content_type=content_type)
 
 
 def readyz() -> tuple[Response, int]:

@@ -6,6 +6,7 @@ Only this module and `app.py` know click/Flask; the work itself lives in `escala
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -274,6 +275,9 @@ def serve(
     host: str | None, port: int | None, workers: int, threads: int, embedded: bool | None
 ) -> None:
     """Serve the webhooks (gunicorn gthread, else Flask's server) with the embedded worker."""
+    from handover.metrics_dir import share_metrics
+
+    share_metrics(Path(os.environ.get("HANDOFF_METRICS_DIR", "var/metrics")))
     import server
 
     overrides = {"host": host, "port": port, "embedded_worker": embedded}
@@ -486,7 +490,7 @@ def forget(
     workspace: str, conversation_id: str | None, email: str | None, platform: str | None
 ) -> None:
     """Delete a customer's stored conversations, messages, decisions and raw events."""
-    from handover.maintenance import forget as forget_customer
+    from handover.forget import forget as forget_customer
     from handover.observability import configure_logging
     from handover.settings import Settings
     from handover.store import Database
@@ -495,10 +499,14 @@ def forget(
         raise click.UsageError("give either --conversation or --email")
     configure_logging()
     database = Database.connect(Settings().database_url)
-    gone = forget_customer(
-        database, workspace, conversation=conversation_id, email=email, platform=platform
-    )
-    database.dispose()
+    try:
+        gone = forget_customer(
+            database, workspace, conversation=conversation_id, email=email, platform=platform
+        )
+    except ValueError as exc:  # an empty or invalid selector: nothing was deleted
+        _fail([f"forget: {exc}; nothing was deleted"])
+    finally:
+        database.dispose()
     names = ", ".join(gone.conversations) or "none"
     click.echo(f"deleted conversations: {names}")
     click.echo(

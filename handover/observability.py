@@ -8,11 +8,19 @@ or secrets. `configure_logging()` is called once by long-running commands (`work
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import TextIO, cast
 
 import structlog
-from prometheus_client import Counter
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    generate_latest,
+    multiprocess,
+)
 from structlog.typing import FilteringBoundLogger
 
 EVENTS_RECEIVED = Counter(
@@ -51,6 +59,21 @@ ACTIONS = Counter(
 ACTIONS_DEAD = Counter(
     "handoff_actions_dead", "Actions dead-lettered (kept, shown by the state API).", ["platform"]
 )
+
+
+
+def exposition() -> tuple[bytes, str]:
+    """The counters in Prometheus text format, with its content type.
+
+    Under `handoff serve` (multiprocess mode, see `handover.metrics_dir`) the counts of
+    every process are added up; otherwise this process's own are shown.
+    """
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return generate_latest(registry), CONTENT_TYPE_LATEST
+
 
 _configured = False
 

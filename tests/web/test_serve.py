@@ -140,6 +140,7 @@ def served(
         "HANDOFF_DATABASE_URL": f"sqlite:///{tmp_path / 'handoff.db'}",
         "HANDOFF_QUEUE_PATH": str(tmp_path / "queue.db"),
         "HANDOFF_WORKSPACES": str(EXAMPLE_WORKSPACE),
+        "HANDOFF_METRICS_DIR": str(tmp_path / "metrics"),
     }
     env.pop("HANDOFF_REDIS_URL", None)
     command = [sys.executable, "-m", "cli", "serve", "--port", str(port), "--workers", "1"]
@@ -167,6 +168,13 @@ def served(
             process.wait()
         if process.stdout is not None:
             process.stdout.close()
+
+
+def metrics_text(base: str) -> str:
+    """The server's `/metrics` exposition."""
+    with urllib.request.urlopen(f"{base}/metrics", timeout=5) as answer:
+        text: str = answer.read().decode()
+        return text
 
 
 def send_example(base: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -223,6 +231,12 @@ def test_serve_runs_one_embedded_consumer_that_decides_events(
         assert decision_statuses(engine) == ["escalate"]
     finally:
         engine.dispose()
+    # the decision and the (dry-run) actions were counted in the consumer process, the
+    # webhook in the HTTP worker: /metrics adds both up
+    assert wait_for(lambda: "handoff_actions_total{" in metrics_text(base), 10)
+    exposition = metrics_text(base)
+    assert 'handoff_events_received_total{outcome="stored",platform="zendesk"} 1.0' in exposition
+    assert 'handoff_decisions_total{platform="zendesk",status="escalate"} 1.0' in exposition
 
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=20) == 0
