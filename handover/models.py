@@ -4,34 +4,37 @@
 dedupe. `conversations` holds the handover state machine (`states.State`) and the episode
 number; `messages` the normalized transcript (unique platform message id per
 conversation); `decisions` every detector decision and state change, with the event that
-caused it; `actions` the outbox of platform actions; `audit` the append-only audit log.
-Times are stored in UTC and always come back timezone-aware.
+caused it; `actions` the outbox of platform actions and `audit` the append-only audit log
+(`models_outbox`, importable from here). Times are stored in UTC and always come back
+timezone-aware (`models_base`, whose `Base`, `UTCDateTime` and `utcnow` are re-exported).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    DateTime,
-    Dialect,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    TypeDecorator,
-    UniqueConstraint,
-)
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
 
-Id = BigInteger().with_variant(Integer(), "sqlite")
-"""Primary keys: BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite."""
+from handover.models_base import Base, Id, UTCDateTime, utcnow
+from handover.models_outbox import ActionStatus, AuditRecord, StoredAction
+
+__all__ = [
+    "ActionStatus",
+    "AuditRecord",
+    "Base",
+    "Conversation",
+    "EventStatus",
+    "Id",
+    "StoredAction",
+    "StoredDecision",
+    "StoredEvent",
+    "StoredMessage",
+    "UTCDateTime",
+    "utcnow",
+]
 
 
 class EventStatus(StrEnum):
@@ -48,43 +51,6 @@ class EventStatus(StrEnum):
     IGNORED = "ignored"
     DROPPED = "dropped"
     FAILED = "failed"
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware datetime stored as UTC (naive UTC text on SQLite)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        """Refuse naive times; convert to UTC (and drop the offset on SQLite)."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        """Return stored times as aware UTC datetimes."""
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def utcnow() -> datetime:
-    """Return the current time, timezone-aware in UTC."""
-    return datetime.now(UTC)
-
-
-class Base(DeclarativeBase):
-    """Declarative base of Handoff's tables."""
-
-    type_annotation_map: ClassVar[dict[Any, Any]] = {
-        datetime: UTCDateTime(),
-        dict[str, Any]: JSON(),
-        list[str]: JSON(),
-    }
 
 
 class StoredEvent(Base):
@@ -195,83 +161,5 @@ class StoredDecision(Base):
     collected: Mapped[dict[str, Any]] = mapped_column(default=dict)
     state_before: Mapped[str] = mapped_column(String(16))
     state_after: Mapped[str] = mapped_column(String(16))
-    config_version: Mapped[str | None] = mapped_column(String(32))
-    created_at: Mapped[datetime]
-
-
-class ActionStatus(StrEnum):
-    """Where an outbox action is.
-
-    `planned`: waiting for its first try; `retry`: waiting for `next_attempt_at`;
-    `running`: claimed by a worker until `lease_until`; `done`: the platform accepted it
-    (or, in dry run, the requests were recorded); `skipped`: nothing to do (the team
-    already has the conversation, or the platform has no such step); `cancelled`: the
-    episode ended before it ran; `dead`: failed for good (a 4xx, or too many attempts),
-    visible in the state API, the log and the `handoff_actions_dead_total` metric.
-    """
-
-    PLANNED = "planned"
-    RETRY = "retry"
-    RUNNING = "running"
-    DONE = "done"
-    SKIPPED = "skipped"
-    CANCELLED = "cancelled"
-    DEAD = "dead"
-
-
-class StoredAction(Base):
-    """One outbox row: a platform action, unique per (conversation, episode, kind)."""
-
-    __tablename__ = "actions"
-    __table_args__ = (
-        UniqueConstraint("idempotency_key", name="uq_actions_key"),
-        Index("ix_actions_due", "status", "next_attempt_at"),
-        Index("ix_actions_conversation", "conversation_id", "episode"),
-    )
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    conversation_id: Mapped[int] = mapped_column(
-        Id, ForeignKey("conversations.id", ondelete="CASCADE")
-    )
-    episode: Mapped[int] = mapped_column(Integer)
-    decision_id: Mapped[int | None] = mapped_column(
-        Id, ForeignKey("decisions.id", ondelete="SET NULL")
-    )
-    idempotency_key: Mapped[str] = mapped_column(String(400))
-    platform: Mapped[str] = mapped_column(String(16))
-    kind: Mapped[str] = mapped_column(String(16))
-    payload: Mapped[dict[str, Any]]
-    status: Mapped[str] = mapped_column(String(16), default=ActionStatus.PLANNED.value)
-    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    ambiguous: Mapped[bool] = mapped_column(Boolean, default=False)
-    """The last attempt may have reached the platform: look for the marker before posting."""
-    next_attempt_at: Mapped[datetime]
-    lease_until: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(Text)
-    last_status: Mapped[int | None] = mapped_column(Integer)
-    requests: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    reference: Mapped[str | None] = mapped_column(String(255))
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    done_at: Mapped[datetime | None]
-
-
-class AuditRecord(Base):
-    """An append-only line of the audit log: a decision, or one attempt of an action."""
-
-    __tablename__ = "audit"
-    __table_args__ = (Index("ix_audit_conversation", "conversation_id", "created_at"),)
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True)
-    workspace: Mapped[str] = mapped_column(String(100))
-    conversation_id: Mapped[int | None] = mapped_column(
-        Id, ForeignKey("conversations.id", ondelete="CASCADE")
-    )
-    subject: Mapped[str] = mapped_column(String(16))
-    """`decision` or `action`."""
-    subject_id: Mapped[int | None] = mapped_column(Id)
-    what: Mapped[str] = mapped_column(String(32))
-    detail: Mapped[dict[str, Any]]
     config_version: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]

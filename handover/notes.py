@@ -4,7 +4,8 @@
 Signal, Collected and Missing (when any) and Next step; with `escalation.summary`, exactly
 the listed built-ins (`BUILT_INS`) and details ("not given" when absent). Values that a
 sub agent's `collect` item marks `sensitive` are masked everywhere in the note, also where
-the user's words or the evidence quote them. Words: `note_templates`, by note language.
+the user's words or the evidence quote them (`note_masking`, re-exported here).
+Words: `note_templates`, by note language.
 """
 
 from __future__ import annotations
@@ -12,16 +13,24 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from escalation.case import Message, Role
 from escalation.decision import Decision
-from escalation.details import EMAIL, ORDER_NUMBER, PHONE
 from escalation.policy import Policy
-from escalation.policy_model import CollectItem, DetailKind, SubAgent
+from escalation.policy_model import DetailKind, SubAgent
+from handover.note_masking import MASK, Masker, mask_collected, mask_text, masker, one_line
 from handover.note_templates import GREETINGS, SMALLTALK, TEMPLATES
 
-MASK = "••••"
+__all__ = [
+    "BUILT_INS",
+    "MASK",
+    "Note",
+    "compose_note",
+    "issue_summary",
+    "mask_collected",
+    "mask_text",
+]
+
 BUILT_INS = ("issue", "next_step", "signal", "reason", "evidence", "sub_agent", "target")
 _EVIDENCE_LIMIT = 240
 _STEP_QUOTE_LIMIT = 100
@@ -29,7 +38,6 @@ _ISSUE_MIN_WORDS = 5
 _FOLLOW_UP_MIN_WORDS = 3
 _SMALLTALK_MAX_CHARS = 80
 
-_SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _SENTENCE_END = re.compile(r"[.!?…。”»“’]$")
@@ -37,7 +45,6 @@ _SMALLTALK = re.compile(rf"^[\W_]*(?:(?:{GREETINGS}|{SMALLTALK})\b[\W_]*)+$", re
 _LEADING_GREETING = re.compile(
     rf"^[\W_]*(?:{GREETINGS})\b(?:\s+(?:there|team|all|everyone))?[\s,!.:;—–]+", re.IGNORECASE
 )
-_SHAPES = {DetailKind.EMAIL: EMAIL, DetailKind.PHONE: PHONE, DetailKind.ORDER_NUMBER: ORDER_NUMBER}
 
 
 @dataclass(frozen=True)
@@ -67,24 +74,8 @@ def compose_note(
     title = ctx.words["title"].format(signal=signal) if signal else ctx.words["title_no_signal"]
     return Note(
         title=ctx.mask(title),
-        fields=tuple((label, ctx.mask(_one_line(value))) for label, value in fields),
+        fields=tuple((label, ctx.mask(one_line(value))) for label, value in fields),
     )
-
-
-def mask_collected(
-    collected: Mapping[str, str], policy: Policy, sub_agent: str | None
-) -> dict[str, str]:
-    """Collected details with the sub agent's `sensitive` ones masked (any sub agent's if None)."""
-    items = _sensitive_items(policy, policy.sub_agents.get(sub_agent or ""))
-    sensitive = {item.name for item in items}
-    return {name: _mask_value(v) if name in sensitive else v for name, v in collected.items()}
-
-
-def mask_text(
-    text: str, collected: Mapping[str, str], policy: Policy, sub_agent: str | None
-) -> str:
-    """`text` with the sensitive collected values, and anything shaped like them, masked."""
-    return _masker(collected, policy, policy.sub_agents.get(sub_agent or ""))(text)
 
 
 def issue_summary(messages: Sequence[Message], limit: int = 160) -> str:
@@ -105,21 +96,6 @@ def issue_summary(messages: Sequence[Message], limit: int = 160) -> str:
 
 
 @dataclass(frozen=True)
-class _Masker:
-    """Masks sensitive values (longest first), then anything shaped like a sensitive detail."""
-
-    values: tuple[str, ...]
-    shapes: tuple[re.Pattern[str], ...]
-
-    def __call__(self, text: str) -> str:
-        for value in self.values:
-            text = text.replace(value, _mask_value(value))
-        for shape in self.shapes:
-            text = shape.sub(lambda match: _mask_value(match[0]), text)
-        return text
-
-
-@dataclass(frozen=True)
 class _Context:
     """What every field is built from: the decision, its sub agent, the words, masked text."""
 
@@ -127,13 +103,13 @@ class _Context:
     policy: Policy
     agent: SubAgent | None
     words: Mapping[str, str]
-    mask: _Masker
+    mask: Masker
     issue: str
     collected: dict[str, str]
 
     def quote(self, text: str, limit: int) -> str:
         """Someone's own words, masked, on one line, trimmed and in the language's quotes."""
-        return self.words["quote"].format(text=_trim(self.mask(_one_line(text)), limit))
+        return self.words["quote"].format(text=_trim(self.mask(one_line(text)), limit))
 
     def evidence(self, limit: int = _EVIDENCE_LIMIT) -> str | None:
         """The decision's evidence, quoted, or None."""
@@ -145,22 +121,11 @@ def _context(
     decision: Decision, messages: Sequence[Message], policy: Policy, language: str | None
 ) -> _Context:
     agent = policy.sub_agents.get(decision.sub_agent or "")
-    mask = _masker(decision.collected, policy, agent)
-    users = [Message(m.role, mask(_one_line(m.text))) for m in messages if m.role is Role.USER]
+    mask = masker(decision.collected, policy, agent)
+    users = [Message(m.role, mask(one_line(m.text))) for m in messages if m.role is Role.USER]
     words = _templates(language or policy.model.handover.note_language)
     collected = mask_collected(decision.collected, policy, decision.sub_agent)
     return _Context(decision, policy, agent, words, mask, issue_summary(users), collected)
-
-
-def _masker(collected: Mapping[str, str], policy: Policy, agent: SubAgent | None) -> _Masker:
-    items = _sensitive_items(policy, agent)
-    raw = [value for name, value in collected.items() if name in {i.name for i in items}]
-    values = {form for value in raw for form in (value.strip(), _one_line(value)) if form}
-    shapes = (_compiled(i.pattern) if i.pattern else _SHAPES.get(i.kind) for i in items)
-    return _Masker(
-        tuple(sorted(values, key=len, reverse=True)),
-        tuple(dict.fromkeys(shape for shape in shapes if shape is not None)),
-    )
 
 
 def _built_ins(ctx: _Context, *, with_evidence: bool) -> dict[str, str]:
@@ -181,7 +146,7 @@ def _built_ins(ctx: _Context, *, with_evidence: bool) -> dict[str, str]:
 
 def _signal_words(ctx: _Context) -> str | None:
     signal, sub_agent = ctx.decision.signal, _human(ctx.decision.sub_agent or "")
-    return _one_line(ctx.words[f"signal_{signal}"].format(sub_agent=sub_agent)) if signal else None
+    return one_line(ctx.words[f"signal_{signal}"].format(sub_agent=sub_agent)) if signal else None
 
 
 def _default_fields(ctx: _Context, values: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -259,26 +224,9 @@ def _templates(language: str) -> Mapping[str, str]:
     return TEMPLATES[code]
 
 
-def _sensitive_items(policy: Policy, agent: SubAgent | None) -> list[CollectItem]:
-    """The sub agent's sensitive details; every sub agent's when there is none."""
-    agents = [agent] if agent is not None else policy.sub_agents.values()
-    return [item for each in agents for item in each.collect if item.sensitive]
-
-
-@lru_cache(maxsize=256)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
-def _mask_value(value: str) -> str:
-    """A mask keeping at most the last two characters, and only of longer values."""
-    tail = value.strip()[-2:]
-    return MASK + tail if len(value.strip()) >= 8 and tail.isalnum() else MASK
-
-
 def _substance(text: str) -> str:
     """A user message without a leading greeting; empty when it is only small talk."""
-    line = _one_line(text)
+    line = one_line(text)
     if len(line) <= _SMALLTALK_MAX_CHARS and _SMALLTALK.match(line):
         return ""
     return _LEADING_GREETING.sub("", line, count=1).strip() or line
@@ -296,10 +244,6 @@ def _trim(text: str, limit: int) -> str:
 def _as_sentence(text: str) -> str:
     text = text.strip()
     return text if not text or _SENTENCE_END.search(text) else text + "."
-
-
-def _one_line(text: str) -> str:
-    return _SPACE.sub(" ", text).strip()
 
 
 def _human(name: str) -> str:

@@ -61,7 +61,6 @@ ACTIONS_DEAD = Counter(
 )
 
 
-
 def exposition() -> tuple[bytes, str]:
     """The counters in Prometheus text format, with its content type.
 

@@ -18,7 +18,8 @@ from connectors.slack.blocks import (
     note_blocks,
     parse_button_value,
 )
-from connectors.slack.client import DRY_RUN_TS, SlackClient, SlackConversation
+from connectors.slack.client import SlackClient, SlackConversation
+from connectors.slack.web import DRY_RUN_TS
 from tests.connectors.slack_fake import FAKE_TS, SlackFake
 
 TOKEN = "xoxb-test-token"

@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import update
 
+from cli import main
 from connectors.model import Context, Identities, Platform
-from handover import interpret, maintenance
+from handover import interpret, maintenance, observability
 from handover.models import EventStatus, StoredEvent, StoredMessage
 from handover.runtime import Runtime
 from tests.intake import helpers
@@ -152,6 +154,27 @@ def test_forget_refuses_selectors_that_would_match_everything(runtime: Runtime) 
     for selector in ({"email": ""}, {"email": "example.de"}, {"conversation": " "}):
         with pytest.raises(ValueError):
             maintenance.forget(runtime.db, "acme", **selector)
+    assert_others_kept(runtime)
+
+
+@pytest.mark.parametrize(
+    ("selector", "problem"),
+    [
+        (["--email", "example.de"], "not an email address: 'example.de'"),
+        (["--email", " "], "not an email address: ' '"),
+        (["--conversation", " "], "empty conversation id"),
+    ],
+)
+def test_the_cli_reports_an_invalid_selector_on_stderr_and_exits_2(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, selector: list[str], problem: str
+) -> None:
+    others(runtime)
+    monkeypatch.setattr(observability, "_configured", True)  # keep the suite's logging as is
+    env = {"HANDOFF_DATABASE_URL": runtime.settings.database_url}
+    result = CliRunner().invoke(main, ["forget", "--workspace", "acme", *selector], env=env)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [f"forget: {problem}; nothing was deleted"]
+    assert result.stdout == ""
     assert_others_kept(runtime)
 
 
