@@ -115,6 +115,8 @@ class SlackSettings(PlatformSettings):
     """Slack: the webhook settings plus the bot token NAME and the tag reaction."""
 
     bot_token: SecretName | None = None
+    teammate_usergroups: tuple[str, ...] = ()
+    """User groups (`S0…`) whose members are teammates too (needs `usergroups:read`)."""
     reaction: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_+-]+$")] = "rotating_light"
 
 

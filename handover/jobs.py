@@ -8,7 +8,7 @@ event's status under a lock, applies it to its conversation (locked too) and mar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from huey import crontab  # type: ignore[import-untyped]
@@ -116,7 +116,12 @@ def _interpret(runtime: Runtime, snapshot: _Snapshot) -> interpret.Outcome:
     except UnknownWorkspace:
         where = f"{snapshot.workspace}/{snapshot.platform.value}"
         return interpret.failed("$", f"workspace platform {where} is not configured")
-    ctx = Context(snapshot.workspace, snapshot.delivery_id, interpret.identities(settings))
+    ids = interpret.identities(settings)
+    groups = getattr(settings, "teammate_usergroups", ())
+    if groups:
+        members = runtime.teammates.members(runtime.clients, snapshot.workspace, groups)
+        ids = replace(ids, teammate_ids=ids.teammate_ids | members)
+    ctx = Context(snapshot.workspace, snapshot.delivery_id, ids)
     return interpret.interpret(snapshot.platform, snapshot.body, ctx)
 
 

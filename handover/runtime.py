@@ -35,6 +35,7 @@ from handover.jobs import Tasks, register
 from handover.observability import get_logger
 from handover.settings import Settings
 from handover.store import Database
+from handover.teammates import Teammates
 from handover.workspaces import Workspaces
 
 REDIS_CONNECT_TIMEOUT = 0.5
@@ -194,6 +195,7 @@ class Runtime:
     huey: Any
     tasks: Tasks = field(init=False)
     clients: Clients = field(init=False)
+    teammates: Teammates = field(init=False)
     """The platform clients actions run through (tests swap in ones aimed at fakes)."""
     _detectors: dict[str, RulesDetector] = field(init=False, default_factory=dict)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
@@ -201,6 +203,7 @@ class Runtime:
     def __post_init__(self) -> None:
         self.tasks = register(self)
         self.clients = Clients(self.workspaces)
+        self.teammates = Teammates()
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:

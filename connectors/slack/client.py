@@ -139,6 +139,13 @@ class SlackClient:
             messages = self._recent_messages(action)
         return any(_carries_marker(message, action.marker) for message in messages)
 
+    def usergroup_members(self, usergroup: str) -> frozenset[str]:
+        """Return the user ids of a user group (`usergroups.users.list`, `usergroups:read`)."""
+        with self._web.recording(), self._translated_errors():
+            response = self._web.usergroups_users_list(usergroup=usergroup)
+        users = response.get("users")
+        return frozenset(str(user) for user in users) if isinstance(users, list) else frozenset()
+
     @contextmanager
     def _translated_errors(self) -> Iterator[None]:
         """Turn SDK and network errors into the connector error tree."""

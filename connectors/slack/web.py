@@ -55,6 +55,8 @@ def dry_run_answer(url: str, body: Mapping[str, Any]) -> dict[str, Any]:
         stamp = str(body.get("message_ts", DRY_RUN_TS)).replace(".", "")
         link = f"https://example.slack.com/archives/{channel}/p{stamp}"
         return {"ok": True, "channel": channel, "permalink": link}
+    if method == "usergroups.users.list":
+        return {"ok": True, "users": []}
     if method in {"conversations.history", "conversations.replies"}:
         return {"ok": True, "messages": [], "has_more": False}
     return {"ok": True}
