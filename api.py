@@ -19,6 +19,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+import gateway
 from connectors.slack.interactivity import (
     ButtonPress,
     build_interactivity_app,
@@ -93,9 +94,14 @@ def slack_interactivity(workspace: str) -> Any:
     raw = request.get_data(cache=True)
     try:
         settings = runtime.workspaces.platform(workspace, "slack")
+    except UnknownWorkspace:
+        return jsonify(gateway.NOT_FOUND), 404
+    try:
         secret = runtime.workspaces.secret(settings.webhook_secret).value
-    except (UnknownWorkspace, SecretMissing):
-        return jsonify({"error": "not found"}), 404
+    except SecretMissing:
+        unset = gateway.secret_unset(settings.webhook_secret)
+        log.error(unset.log, status=unset.status, workspace=workspace, **unset.fields)
+        return jsonify(unset.body), unset.status
 
     def on_action(press: ButtonPress) -> None:
         command = commands.take if press.action_id == "handoff_take" else commands.hand_back

@@ -59,7 +59,10 @@ def _decision(
         "signal": row.signal,
         "sub_agent": row.sub_agent,
         "missing": list(row.missing),
-        "collected": mask_collected(collected, policy, row.sub_agent),
+        "collected": {  # a detail's value may quote a sensitive one: mask inside values too
+            name: mask_text(value, collected, policy, row.sub_agent)
+            for name, value in mask_collected(collected, policy, row.sub_agent).items()
+        },
         "target": row.target,
         "reason": row.reason,
         "evidence": mask_text(row.evidence or "", collected, policy, row.sub_agent) or None,
