@@ -15,13 +15,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
 from connectors.actions import UNSAFE_TO_REPEAT, ActionKind, Outcome
 from connectors.errors import PlatformError, RateLimited
+from escalation.policy_platforms import Handover
 from handover import outbox
 from handover.audit import record
 from handover.models import ActionStatus, Conversation, StoredAction, utcnow
 from handover.observability import ACTIONS, ACTIONS_DEAD, get_logger
 from handover.states import State
+from handover.workspaces import UnknownWorkspace
 
 if TYPE_CHECKING:
     from handover.runtime import Runtime
@@ -67,12 +71,18 @@ def _perform(runtime: Runtime, claimed: outbox.Claimed) -> Result:
     action = claimed.action
     unsafe = action.kind in UNSAFE_TO_REPEAT
     try:
-        client = runtime.clients.get(claimed.workspace, action.platform.value)
+        client = runtime.clients.get(claimed.workspace, action.platform.value, claimed.dry_run)
         if unsafe and claimed.ambiguous and client.find_marker(action):
             return Result(ActionStatus.DONE, Outcome(reference="found on the platform"))
         return Result(ActionStatus.DONE, client.perform(action))
-    except RateLimited as exc:
-        return Result(ActionStatus.RETRY, error=str(exc), http_status=429, retry_in=exc.retry_after)
+    except RateLimited as exc:  # rejected: changes nothing, but an earlier doubt stays
+        return Result(
+            ActionStatus.RETRY,
+            error=str(exc),
+            http_status=429,
+            retry_in=exc.retry_after,
+            ambiguous=unsafe and claimed.ambiguous,
+        )
     except PlatformError as exc:
         status = ActionStatus.RETRY if exc.retryable else ActionStatus.DEAD
         return Result(status, error=str(exc), http_status=exc.status, ambiguous=unsafe)
@@ -82,22 +92,36 @@ def _perform(runtime: Runtime, claimed: outbox.Claimed) -> Result:
 
 
 def finish(runtime: Runtime, claimed: outbox.Claimed, result: Result) -> ActionStatus:
-    """Store the run's result with its audit line; count and log it."""
+    """Store the run's result with its audit line; count and log it.
+
+    Only the run that still owns the row writes (same attempt, still `running`): a run
+    that outlived its lease, whose row another worker took over, changes nothing.
+    """
     now = utcnow()
     if result.status is ActionStatus.DONE and result.outcome.skipped:
         result.status = ActionStatus.SKIPPED
-    max_attempts = runtime.workspaces.policy(claimed.workspace).model.handover.max_attempts
-    if result.status is ActionStatus.RETRY and claimed.attempts >= max_attempts:
+    if result.status is ActionStatus.RETRY and claimed.attempts >= _max_attempts(runtime, claimed):
         result.status = ActionStatus.DEAD
         result.error = f"gave up after {claimed.attempts} attempts: {result.error}"
     with runtime.db.write() as session:
-        row = session.get(StoredAction, claimed.id)
-        if row is None:
+        row = session.scalars(
+            select(StoredAction).where(StoredAction.id == claimed.id).with_for_update()
+        ).first()
+        if row is None or row.status != ActionStatus.RUNNING or row.attempts != claimed.attempts:
+            log.warning("action.stale_result", action_id=claimed.id, result=result.status.value)
             return result.status
         _store(row, claimed, result, now)
         record(session, row, _audit_detail(row, result), now)
     _report(claimed, result)
     return result.status
+
+
+def _max_attempts(runtime: Runtime, claimed: outbox.Claimed) -> int:
+    """The workspace's `handover.max_attempts` (the default when it is no longer served)."""
+    try:
+        return runtime.workspaces.policy(claimed.workspace).model.handover.max_attempts
+    except UnknownWorkspace:
+        return Handover().max_attempts
 
 
 def _store(row: StoredAction, claimed: outbox.Claimed, result: Result, now: datetime) -> None:

@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from connectors.model import Event, Role
+from connectors.model import Event, EventKind, Role
 from escalation.case import Case
 from escalation.decision import Decision
 from escalation.policy import Policy
@@ -61,7 +61,9 @@ def apply_event(
     current = [m for m in new if m.public and m.episode == conversation.episode]
     conversation.user_turns += sum(m.role == Role.USER.value for m in current)
     if any(m.role == Role.AGENT.value for m in current):
-        _agent_reply(session, applied, event_id, now)
+        _agent_reply(session, applied, event_id, now, "a human teammate replied")
+    if _assigned_by_a_person(event, rules.policy):
+        _agent_reply(session, applied, event_id, now, f"assigned by teammate {event.actor_id}")
     if not event.closes and any(m.role in DETECTED_ROLES for m in current):
         _detect(session, applied, event_id, rules, now)
     if (
@@ -116,13 +118,23 @@ def _record(
     return row
 
 
-def _agent_reply(session: Session, applied: Applied, event_id: int, now: datetime) -> None:
-    """A human teammate answered: `with_team`, recorded only when the state changes."""
+def _agent_reply(
+    session: Session, applied: Applied, event_id: int, now: datetime, reason: str
+) -> None:
+    """A human teammate answered or took it: `with_team`, recorded when the state changes."""
     before = State(applied.conversation.state)
     after = after_agent_reply(before)
     if after is not before:
         row = _record(session, applied, event_id, Cause.AGENT_REPLY, after, now)
-        row.reason = "a human teammate replied"
+        row.reason = reason
+
+
+def _assigned_by_a_person(event: Event, policy: Policy) -> bool:
+    """An assignment made by a teammate (not Handoff, not the bot, not an automatic rule)."""
+    if event.kind is not EventKind.ASSIGNED or event.from_self or not event.actor_id:
+        return False
+    settings = getattr(policy.model.platforms, event.conversation.platform.value, None)
+    return settings is None or event.actor_id not in settings.bot_ids
 
 
 def _detect(
@@ -155,8 +167,15 @@ def _detect(
 def _hand_back(
     session: Session, applied: Applied, event_id: int, closed_at: datetime, now: datetime
 ) -> bool:
-    """Solved or closed: start a new episode in `bot`; False when the episode was empty."""
+    """Solved or closed: start a new episode in `bot`.
+
+    False when the episode was empty, or when the close happened before the current
+    episode began (a late webhook for a hand-back that already took place).
+    """
     conversation = applied.conversation
+    started = conversation.episode_started_at
+    if started is not None and closed_at < started:
+        return False
     if conversation.state == State.BOT.value and not _episode_has_messages(session, conversation):
         return False
     after = after_hand_back(State(conversation.state))

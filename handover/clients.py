@@ -27,14 +27,21 @@ class ClientUnavailable(RuntimeError):
     """A workspace's platform client cannot be built (names the missing setting)."""
 
 
-Builder = Callable[[Workspaces, str, str], ActionClient]
+Builder = Callable[[Workspaces, str, str, bool | None], ActionClient]
 
 
-def build_client(workspaces: Workspaces, workspace: str, platform: str) -> ActionClient:
-    """Build the client of one workspace on one platform (dry run when configured)."""
+def build_client(
+    workspaces: Workspaces, workspace: str, platform: str, dry_run: bool | None = None
+) -> ActionClient:
+    """Build the client of one workspace on one platform.
+
+    `dry_run` None means the workspace's `handover.dry_run`; an action passes the mode it
+    was planned in, so switching the workspace's mode never sends what was planned as a
+    dry run, nor fakes what was planned to be sent.
+    """
     policy = workspaces.policy(workspace)
     settings = getattr(policy.model.platforms, platform, None)
-    dry_run = policy.model.handover.dry_run
+    dry_run = policy.model.handover.dry_run if dry_run is None else dry_run
     secret = _resolver(workspaces, dry_run, f"{workspace}: platforms.{platform}")
     if isinstance(settings, ZendeskSettings):
         return ZendeskClient(_zendesk(settings, secret, dry_run), dry_run=dry_run)
@@ -114,17 +121,19 @@ class Clients:
     def __init__(self, workspaces: Workspaces, build: Builder = build_client) -> None:
         self._workspaces = workspaces
         self._build = build
-        self._built: dict[tuple[str, str, int], ActionClient] = {}
+        self._built: dict[tuple[str, str, bool | None, int], ActionClient] = {}
         self._lock = threading.Lock()
 
-    def get(self, workspace: str, platform: str) -> ActionClient:
+    def get(self, workspace: str, platform: str, dry_run: bool | None = None) -> ActionClient:
         """Return this thread's client of the workspace on `platform` (built on first use).
+
+        `dry_run` as in `build_client` (None: the workspace's setting).
 
         One client per worker thread: a client records the requests of the action it is
         performing, so two threads never share one.
         """
         with self._lock:
-            key = (workspace, platform, threading.get_ident())
+            key = (workspace, platform, dry_run, threading.get_ident())
             if key not in self._built:
-                self._built[key] = self._build(self._workspaces, workspace, platform)
+                self._built[key] = self._build(self._workspaces, workspace, platform, dry_run)
             return self._built[key]

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 
 from connectors.actions import Action, ActionKind
 from connectors.model import Platform
@@ -36,8 +36,9 @@ if TYPE_CHECKING:
 FEED_BATCH = 100
 QUEUE_LEASE = timedelta(seconds=120)
 """How long a row handed to the queue is left alone by `feed`."""
-RUN_LEASE = timedelta(seconds=60)
-"""How long a claimed row is someone's; after that a crashed run is taken over."""
+RUN_LEASE = timedelta(seconds=300)
+"""How long a claimed row is someone's (well over a run's worst case: a few requests of
+10 s each); after that a crashed or hung run is taken over, as ambiguous."""
 BACKOFF_BASE, BACKOFF_CAP = 2.0, 300.0
 OPEN = (ActionStatus.PLANNED.value, ActionStatus.RETRY.value)
 
@@ -138,17 +139,19 @@ def from_payload(data: dict[str, Any]) -> Action:
     )
 
 
+def _abandoned(now: datetime) -> Any:
+    """Rows whose run lease expired while `running`: the worker died or hung mid-send."""
+    return and_(StoredAction.status == ActionStatus.RUNNING.value, StoredAction.lease_until < now)
+
+
 def _due(now: datetime) -> Any:
-    """Rows a worker may take now: open and due, or running with an expired run lease."""
+    """Rows to hand to the queue: open, due and not handed over lately; or abandoned."""
     waiting = and_(
         StoredAction.status.in_(OPEN),
         StoredAction.next_attempt_at <= now,
         or_(StoredAction.lease_until.is_(None), StoredAction.lease_until < now),
     )
-    abandoned = and_(
-        StoredAction.status == ActionStatus.RUNNING.value, StoredAction.lease_until < now
-    )
-    return or_(waiting, abandoned)
+    return or_(waiting, _abandoned(now))
 
 
 def feed(runtime: Runtime, now: datetime | None = None) -> int:
@@ -159,24 +162,31 @@ def feed(runtime: Runtime, now: datetime | None = None) -> int:
         found = list(session.scalars(due.limit(FEED_BATCH)))
     if not found:
         return 0
-    claim = update(StoredAction).where(StoredAction.id.in_(found), _due(now))
-    with runtime.db.write() as session:
-        rows = session.scalars(
-            claim.values(lease_until=now + QUEUE_LEASE).returning(StoredAction.id)
+    # an abandoned row goes back to `retry`, marked ambiguous: its send may have happened
+    hand_over = (
+        update(StoredAction)
+        .where(StoredAction.id.in_(found), _due(now))
+        .values(
+            lease_until=now + QUEUE_LEASE,
+            ambiguous=or_(StoredAction.ambiguous, _abandoned(now)),
+            status=case((_abandoned(now), ActionStatus.RETRY.value), else_=StoredAction.status),
         )
-        action_ids = sorted(rows)
+    )
+    with runtime.db.write() as session:
+        action_ids = sorted(session.scalars(hand_over.returning(StoredAction.id)))
     for action_id in action_ids:
         runtime.tasks.run_action(action_id)
     return len(action_ids)
 
 
 def claim(runtime: Runtime, action_id: int, now: datetime | None = None) -> Claimed | None:
-    """Take one row for a run (committed before sending); None when it is not ours to run."""
+    """Take one row for a run (committed before sending); None when it is not ours to run.
+
+    Open rows are taken whatever their queue lease (that lease only keeps `feed` from
+    handing them over twice); a `running` one only once its run lease expired.
+    """
     now = now or utcnow()
-    takeable = or_(
-        StoredAction.status.in_(OPEN),
-        and_(StoredAction.status == ActionStatus.RUNNING.value, StoredAction.lease_until < now),
-    )
+    takeable = or_(StoredAction.status.in_(OPEN), _abandoned(now))
     with runtime.db.write() as session:
         row = session.scalars(
             select(StoredAction).where(StoredAction.id == action_id, takeable).with_for_update()

@@ -48,13 +48,19 @@ def database_url(url: str) -> URL:
 
 
 def make_engine(url: str) -> Engine:
-    """Create the engine for a database URL (SQLite file or PostgreSQL)."""
+    """Create the engine for a database URL (SQLite file or PostgreSQL).
+
+    `hide_parameters`: an SQL error never carries the bound values (message texts,
+    emails) into logs or the stored error reasons.
+    """
     parsed = database_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    engine = create_engine(
+        parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, hide_parameters=True
+    )
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine

@@ -53,7 +53,7 @@ class Teammates:
             return entry.members
         known = entry.members if entry else frozenset()
         try:
-            client = clients.get(workspace, "slack")
+            client = clients.get(workspace, "slack", dry_run=False)  # a real lookup, always
             if not isinstance(client, SlackClient):
                 raise TypeError("the workspace's Slack client cannot list user groups")
             members, ttl = client.usergroup_members(usergroup), TTL

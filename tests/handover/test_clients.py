@@ -304,9 +304,11 @@ class Counting:
     def __init__(self) -> None:
         self.built: list[tuple[str, str]] = []
 
-    def __call__(self, workspaces: Workspaces, workspace: str, platform: str) -> ActionClient:
+    def __call__(
+        self, workspaces: Workspaces, workspace: str, platform: str, dry_run: bool | None = None
+    ) -> ActionClient:
         self.built.append((workspace, platform))
-        return build_client(workspaces, workspace, platform)
+        return build_client(workspaces, workspace, platform, dry_run)
 
 
 def test_clients_are_cached_within_a_thread() -> None:

@@ -20,6 +20,7 @@ from connectors.actions import ActionClient
 from connectors.intercom.client import IntercomClient, IntercomCredentials
 from connectors.slack.client import SlackClient
 from connectors.zendesk.client import ZendeskClient, ZendeskCredentials
+from handover.clients import build_client
 from handover.workspaces import Workspaces
 from tests.connectors.slack_fake import SlackFake
 
@@ -60,7 +61,11 @@ def act_for_real(workspace_file: Path, **handover: Any) -> None:
 def fake_builder(slack: SlackFake) -> Any:
     """Return a `Clients` builder whose clients talk to the fakes."""
 
-    def build(workspaces: Workspaces, workspace: str, platform: str) -> ActionClient:
+    def build(
+        workspaces: Workspaces, workspace: str, platform: str, dry_run: bool | None = None
+    ) -> ActionClient:
+        if dry_run:  # planned in dry run: the real dry-run client, which sends nothing
+            return build_client(workspaces, workspace, platform, dry_run=True)
         if platform == "zendesk":
             credentials = ZendeskCredentials("acme", "handoff@acme.test", SECRETS["ACME_ZD_TOKEN"])
             return ZendeskClient(credentials)
