@@ -103,13 +103,21 @@ def slack_interactivity(workspace: str) -> Any:
         log.error(unset.log, status=unset.status, workspace=workspace, **unset.fields)
         return jsonify(unset.body), unset.status
 
-    def on_action(press: ButtonPress) -> None:
-        command = commands.take if press.action_id == "handoff_take" else commands.hand_back
+    def on_action(press: ButtonPress) -> str | None:
+        taking = press.action_id == "handoff_take"
+        command = commands.take if taking else commands.hand_back
         who = f"slack:{press.user_id}"
-        _change(runtime, workspace, "slack", press.conversation_id, who, command)
+        changed = _change(runtime, workspace, "slack", press.conversation_id, who, command)
+        if changed is None:
+            log.warning("slack.press_unknown_conversation", workspace=workspace)
+            return None
+        if taking:
+            return f"Taken by <@{press.user_id}>" if changed else "Already with the team"
+        return f"Handed back to the bot by <@{press.user_id}>" if changed else None
 
     bolt = build_interactivity_app(secret, on_action)
-    status, headers, body = handle_interactivity(bolt, raw, dict(request.headers.items()))
+    headers_in = dict(request.headers.items())
+    status, headers, body = handle_interactivity(bolt, raw, headers_in, secret)
     return Response(body, status=status, headers=headers)
 
 

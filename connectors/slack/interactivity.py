@@ -20,15 +20,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack, App, BoltRequest
+from slack_bolt import Ack, App, BoltRequest, Respond
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
+from connectors.errors import SignatureInvalid
 from connectors.slack.blocks import HANDBACK_ACTION_ID, TAKE_ACTION_ID, parse_button_value
+from connectors.slack.verify import verify
 
 HANDOFF_ACTION_IDS = (TAKE_ACTION_ID, HANDBACK_ACTION_ID)
 
 _log = logging.getLogger(__name__)
+_QUIET = logging.getLogger("handoff.slack_bolt")
+_QUIET.setLevel(logging.ERROR)  # Bolt's warnings quote request bodies
 
 
 @dataclass(frozen=True)
@@ -100,23 +104,49 @@ def _listener_client(client: WebClient | None) -> WebClient:
     )
 
 
-def _listener(on_action: Callable[[ButtonPress], None]) -> Callable[..., None]:
-    """Return the Bolt action listener: ack, then pass the press to `on_action`."""
+OnAction = Callable[[ButtonPress], str | None]
+"""Handles a press; returns what the note should now say (e.g. "Taken by <@U1>"), or None."""
 
-    def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+
+def _listener(on_action: OnAction) -> Callable[..., None]:
+    """Return the Bolt action listener: ack, hand the press on, then update the note."""
+
+    def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         press = button_press(body, action)
         if press is None:
             _log.warning("ignored a %s press without a Handoff value", action.get("action_id"))
             return
-        on_action(press)
+        outcome = on_action(press)
+        if outcome:
+            _update_note(respond, body, outcome)
 
     return listener
 
 
+def answered_blocks(message: Mapping[str, Any], outcome: str) -> list[dict[str, Any]]:
+    """The note's blocks without its buttons, plus a line saying what happened."""
+    blocks = message.get("blocks")
+    kept = [b for b in blocks if b.get("type") != "actions"] if isinstance(blocks, list) else []
+    return [*kept, {"type": "context", "elements": [{"type": "mrkdwn", "text": outcome}]}]
+
+
+def _update_note(respond: Respond, body: Mapping[str, Any], outcome: str) -> None:
+    """Replace the note through the press's `response_url` (a failure is logged, not raised)."""
+    message = _section(body, "message")
+    try:
+        respond(
+            replace_original=True,
+            text=f"{message.get('text', '')}\n{outcome}".strip(),
+            blocks=answered_blocks(message, outcome),
+        )
+    except Exception as exc:  # the press was recorded; only the note's look is stale
+        _log.warning("could not update the note after a press: %s", type(exc).__name__)
+
+
 def build_interactivity_app(
     signing_secret: str,
-    on_action: Callable[[ButtonPress], None],
+    on_action: OnAction,
     client: WebClient | None = None,
 ) -> App:
     """Return a Bolt app that verifies requests and routes Handoff button presses.
@@ -132,6 +162,7 @@ def build_interactivity_app(
         authorize=_authorizer(client.token if client is not None else None),
         process_before_response=True,
         request_verification_enabled=True,
+        logger=_QUIET,
         token_verification_enabled=False,
     )
     listener = _listener(on_action)
@@ -149,13 +180,18 @@ def _flat_headers(headers: Mapping[str, Any]) -> dict[str, str]:
 
 
 def handle_interactivity(
-    app: App, raw_body: bytes, headers: Mapping[str, str]
+    app: App, raw_body: bytes, headers: Mapping[str, str], signing_secret: str
 ) -> tuple[int, dict[str, str], str]:
     """Dispatch one interactivity request from its raw body; return status, headers, body.
 
-    A body that is not UTF-8 is decoded with replacement characters, so it fails the
-    signature check (401) instead of raising; a body Bolt cannot parse answers 400.
+    The signature is checked first by Handoff's own verifier, so a forged request is
+    answered 401 without Bolt logging it (Bolt's log line would carry the whole body);
+    Bolt checks it again. A body Bolt cannot parse answers 400.
     """
+    try:
+        verify(signing_secret, {k.lower(): v for k, v in headers.items()}, raw_body)
+    except SignatureInvalid as exc:
+        return 401, {"content-type": "text/plain"}, f"invalid signature ({exc.reason})"
     try:
         request = BoltRequest(
             body=raw_body.decode("utf-8", errors="replace"), headers=dict(headers)

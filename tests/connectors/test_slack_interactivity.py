@@ -3,7 +3,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,6 +23,28 @@ from tests.connectors.slack_fake import SlackFake
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 CONVERSATION = "C0CUSTOMER:1700000000.000001"
+
+
+class _Responses:
+    """Where presses' `response_url` points: a loopback fake of Slack's response URLs."""
+
+    fake: SlackFake | None = None
+
+    @property
+    def response_url(self) -> str:
+        assert self.fake is not None
+        return f"http://127.0.0.1:{self.fake.port}/actions/T0/1/response"
+
+
+RESPONSES = _Responses()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def response_urls() -> Iterator[SlackFake]:
+    """Presses answer through a loopback fake, never the internet."""
+    with SlackFake() as fake:
+        RESPONSES.fake = fake
+        yield fake
 
 
 def block_actions(action_id: str = TAKE_ACTION_ID, value: str | None = None) -> dict[str, Any]:
@@ -50,7 +74,7 @@ def block_actions(action_id: str = TAKE_ACTION_ID, value: str | None = None) -> 
             "blocks": [],
         },
         "state": {"values": {}},
-        "response_url": "https://hooks.slack.com/actions/T0ACME/1/abc",
+        "response_url": RESPONSES.response_url,
         "actions": [
             {
                 "type": "button",
@@ -85,6 +109,7 @@ class Presses:
 
     def __call__(self, press: ButtonPress) -> None:
         self.seen.append(press)
+        return None
 
 
 @pytest.fixture
@@ -94,7 +119,7 @@ def presses() -> Presses:
 
 def post(presses: Presses, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
     app = build_interactivity_app(SECRET, presses)
-    status, _, text = handle_interactivity(app, body, headers)
+    status, _, text = handle_interactivity(app, body, headers, SECRET)
     return status, text
 
 
@@ -121,6 +146,17 @@ def test_bad_signature_is_401_and_not_handed_over(presses: Presses) -> None:
     status, _ = post(presses, body, signed(body, secret="wrong-secret"))
     assert status == 401
     assert presses.seen == []
+
+
+def test_a_forged_request_is_never_logged_with_its_body(
+    presses: Presses, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = form_body(block_actions())
+    with caplog.at_level(logging.DEBUG):
+        for headers in (signed(body, secret="wrong"), {}, signed(body, timestamp=1_000_000_000)):
+            status, _ = post(presses, body, headers)
+            assert status == 401
+    assert not [r for r in caplog.records if "payload" in r.getMessage() or "v0=" in r.getMessage()]
 
 
 def test_tampered_body_is_401(presses: Presses) -> None:
@@ -164,7 +200,7 @@ def test_no_web_api_call_on_construction_or_dispatch(presses: Presses) -> None:
         client = WebClient(token="xoxb-test", base_url=slack.base_url)
         app = build_interactivity_app(SECRET, presses, client=client)
         body = form_body(block_actions())
-        status, _, _ = handle_interactivity(app, body, signed(body))
+        status, _, _ = handle_interactivity(app, body, signed(body), SECRET)
         assert status == 200
         assert slack.requests == []
     assert len(presses.seen) == 1

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,6 +25,7 @@ from connectors.slack.blocks import HANDBACK_ACTION_ID, TAKE_ACTION_ID, button_v
 from handover import act
 from handover.models import ActionStatus, Conversation, StoredAction, StoredDecision
 from handover.runtime import Runtime
+from tests.connectors.slack_fake import SlackFake
 from tests.intake.backends import SECRET_NAMES
 from tests.intake.flow import process, slack_message
 from tests.intake.helpers import conversations, count, decisions
@@ -33,6 +35,28 @@ SLACK_ROOT = "1717000000.123400"
 CONVERSATION = f"C07QX4M2B1N:{SLACK_ROOT}"
 AGENT = "U0DANA42"
 URL = "/webhooks/slack/acme/interactivity"
+
+
+class _Responses:
+    """Where presses' `response_url` points: a loopback fake of Slack's response URLs."""
+
+    fake: SlackFake | None = None
+
+    @property
+    def response_url(self) -> str:
+        assert self.fake is not None
+        return f"http://127.0.0.1:{self.fake.port}/actions/T0/1/response"
+
+
+RESPONSES = _Responses()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def response_urls() -> Iterator[SlackFake]:
+    """Presses answer through a loopback fake, never the internet."""
+    with SlackFake() as fake:
+        RESPONSES.fake = fake
+        yield fake
 
 
 @pytest.fixture
@@ -73,7 +97,7 @@ def block_actions(action_id: str, conversation_id: str = CONVERSATION) -> dict[s
             "blocks": [],
         },
         "state": {"values": {}},
-        "response_url": "https://hooks.slack.com/actions/T0AB1CD2E/1/xyz",
+        "response_url": RESPONSES.response_url,
         "actions": [
             {
                 "type": "button",
@@ -148,6 +172,22 @@ def test_take_it_moves_an_escalated_conversation_to_the_team(
     )
     assert taken.reason == f"taken by slack:{AGENT}"
     assert taken.episode == before.episode and taken.event_id is None
+
+
+def test_the_note_is_replaced_without_its_buttons_saying_who_took_it(
+    backend: str, runtime: Runtime, web: FlaskClient, response_urls: SlackFake
+) -> None:
+    escalate(runtime)
+    seen = len(response_urls.calls())
+    assert press(web, TAKE_ACTION_ID).status_code == 200
+    (update,) = response_urls.calls()[seen:]
+    assert update.path == "/actions/T0/1/response"
+    assert update.body["replace_original"] is True
+    assert update.body["blocks"][-1] == {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": f"Taken by <@{AGENT}>"}],
+    }
+    assert all(block["type"] != "actions" for block in update.body["blocks"])
 
 
 def test_take_it_twice_records_one_decision(
