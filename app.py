@@ -109,8 +109,12 @@ def metrics() -> Response:
 
 
 def readyz() -> tuple[Response, int]:
-    """Readiness: the database and the job queue answer; 503 naming what does not."""
-    checks = {"database": _check(_ping_database), "queue": _check(_ping_queue)}
+    """Readiness: database and queue answer, every needed secret is set; 503 naming what not."""
+    checks = {
+        "database": _check(_ping_database),
+        "queue": _check(_ping_queue),
+        "secrets": _secrets_check(_runtime()),
+    }
     ready = all(result == "ok" for result in checks.values())
     if not ready:
         log.warning("web.not_ready", **checks)
@@ -192,6 +196,12 @@ def _check(ping: Callable[[Runtime], None]) -> str:
         log.warning("web.ping_failed", check=ping.__name__, error=str(exc)[:300])
         return f"unreachable ({type(exc).__name__})"
     return "ok"
+
+
+def _secrets_check(runtime: Runtime) -> str:
+    """Say `ok`, or list the NAMES (never values) of needed secrets that are not set."""
+    missing = runtime.workspaces.missing_secrets()
+    return "ok" if not missing else "missing: " + ", ".join(missing)
 
 
 def _ping_database(runtime: Runtime) -> None:

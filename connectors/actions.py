@@ -20,7 +20,10 @@ Action kinds and what they mean on each platform:
 
 `note` and `reply` are the only kinds that are not idempotent on the platform; they
 carry `marker`, and after an ambiguous failure (a timeout after sending) the outbox asks
-`find_marker` before posting again.
+`find_marker` before posting again. `find_marker` only looks at what was posted from
+`Action.search_from` on (`planned_at` less `MARKER_CLOCK_SKEW`): a public reply carries no
+visible marker and is found by its text, which is the same in every episode, so an older
+episode's reply must not count.
 """
 
 from __future__ import annotations
@@ -46,6 +49,10 @@ class ActionKind(StrEnum):
 UNSAFE_TO_REPEAT = frozenset({ActionKind.NOTE, ActionKind.REPLY})
 """Kinds that would post twice if repeated: checked with `find_marker` after ambiguity."""
 
+MARKER_CLOCK_SKEW = 120.0
+"""Seconds before `Action.planned_at` that `find_marker` still looks at (clock skew
+between Handoff and the platform)."""
+
 
 @dataclass(frozen=True)
 class Action:
@@ -58,7 +65,10 @@ class Action:
     gateway target (`{"group_id": 1}`, `{"team_id": "2"}`, `{"channel": "C01",
     "usergroup": "S01"}`) for `assign` and, on Slack, `note`; `marker` a short unique
     string carried by a note (hidden where the platform allows) so it can be found again;
-    `links` extra context for the note (e.g. `{"state_api": url}`).
+    `links` extra context for the note (e.g. `{"state_api": url}`); `planned_at` when the
+    action was planned (unix seconds; 0.0 = unknown): `find_marker` ignores what was posted
+    more than `MARKER_CLOCK_SKEW` seconds before it (see `search_from`). It is the last
+    field so that positional construction keeps working.
     """
 
     kind: ActionKind
@@ -70,6 +80,21 @@ class Action:
     target: Mapping[str, Any] = field(default_factory=dict)
     marker: str = ""
     links: Mapping[str, str] = field(default_factory=dict)
+    planned_at: float = 0.0
+
+    @property
+    def search_from(self) -> float | None:
+        """Unix seconds from which `find_marker` considers posts; None without `planned_at`."""
+        return self.planned_at - MARKER_CLOCK_SKEW if self.planned_at > 0 else None
+
+    def posted_since_planned(self, created: float | None) -> bool:
+        """Tell whether a post created at `created` (unix seconds) may be this action's.
+
+        True without `planned_at`, or when the platform gave no usable time (unknown is
+        kept: a missed match posts twice); else whether `created >= search_from`.
+        """
+        since = self.search_from
+        return since is None or created is None or created >= since
 
 
 @dataclass(frozen=True)
@@ -108,4 +133,7 @@ class ActionClient(Protocol):
         """Perform `action` once; raise `RateLimited` or `PlatformError` on failure."""
 
     def find_marker(self, action: Action) -> bool:
-        """Tell whether a note / reply carrying `action.marker` is already on the platform."""
+        """Tell whether a note / reply carrying `action.marker` is already on the platform.
+
+        Only posts created at or after `action.search_from` count, when it is set.
+        """

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from handover.audit import record_decision
 from handover.models import Conversation, StoredDecision
+from handover.observability import TRANSITIONS
 from handover.states import Cause, State
 
 
@@ -74,6 +75,7 @@ def _record(
     session.add(row)
     session.flush()
     record_decision(session, conversation, row, None)
+    TRANSITIONS.labels(conversation.platform, after.value).inc()
     conversation.state, conversation.state_changed_at = after.value, now
     conversation.revision += 1
     conversation.updated_at = now

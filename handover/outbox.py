@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -99,7 +99,7 @@ def _row(
         idempotency_key=action.key,
         platform=action.platform.value,
         kind=action.kind.value,
-        payload=to_payload(action),
+        payload=to_payload(replace(action, planned_at=action.planned_at or now.timestamp())),
         status=ActionStatus.PLANNED.value,
         dry_run=dry_run,
         attempts=0,
@@ -136,6 +136,7 @@ def from_payload(data: dict[str, Any]) -> Action:
         target=dict(data.get("target", {})),
         marker=data.get("marker", ""),
         links=dict(data.get("links", {})),
+        planned_at=float(data.get("planned_at", 0.0)),
     )
 
 

@@ -87,12 +87,53 @@ class Workspaces:
             raise UnknownWorkspace(f"{name}/{platform}")
         return settings
 
+    def required_secrets(self) -> dict[str, str]:
+        """Every secret NAME the served workspaces need, with the key that names it.
+
+        Webhook secrets always; platform API credentials unless the workspace runs in
+        `handover.dry_run` (the state API token is optional: without it the API says 401).
+        """
+        needed: dict[str, str] = {}
+        for name in self.names():
+            model = self.policy(name).model
+            for platform in ("zendesk", "intercom", "slack"):
+                settings = getattr(model.platforms, platform)
+                if settings is None:
+                    continue
+                where = f"{name}: platforms.{platform}"
+                needed[settings.webhook_secret] = f"{where}.webhook_secret"
+                if not model.handover.dry_run:
+                    for key, secret_name in _api_secrets(settings):
+                        needed[secret_name] = f"{where}.{key}"
+        return needed
+
+    def missing_secrets(self) -> list[str]:
+        """`NAME (where)` for each required secret that is set nowhere."""
+        return [
+            f"{secret} ({where})"
+            for secret, where in self.required_secrets().items()
+            if not (os.environ.get(secret) or self._secrets.get(secret))
+        ]
+
     def secret(self, secret_name: str) -> Secret:
         """Resolve a secret by name: the environment first, then the secrets file."""
         value = os.environ.get(secret_name) or self._secrets.get(secret_name)
         if not value:
             raise SecretMissing(f"secret {secret_name} is not set (environment or secrets file)")
         return Secret(secret_name, value)
+
+
+def _api_secrets(settings: PlatformSettings) -> list[tuple[str, str]]:
+    """The (key, secret NAME) pairs of a platform's API credentials that are set."""
+    keys = ("api_token", "access_token", "bot_token")
+    pairs = [(key, getattr(settings, key, None)) for key in keys]
+    sunshine = getattr(settings, "sunshine", None)
+    if sunshine is not None:
+        pairs += [
+            ("sunshine.key_id", sunshine.key_id),
+            ("sunshine.key_secret", sunshine.key_secret),
+        ]
+    return [(key, name) for key, name in pairs if name]
 
 
 def _read_secrets_file(path: Path | None) -> dict[str, str]:

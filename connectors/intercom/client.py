@@ -29,7 +29,9 @@ from intercom.core.request_options import RequestOptions
 from intercom.environment import IntercomEnvironment
 
 from connectors.actions import Action, ActionKind, Outcome
+from connectors.errors import PlatformError
 from connectors.intercom.wire import (
+    PLATFORM,
     dry_run_answer,
     note_html,
     record_request,
@@ -155,10 +157,12 @@ class IntercomClient:
     def find_marker(self, action: Action) -> bool:
         """Tell whether the NOTE's marker, or a REPLY comment with the same text, is there.
 
-        Reads the conversation (`display_as=plaintext`) and looks at every part's body.
+        Reads the conversation (`display_as=plaintext`) and looks at the body of every part
+        created at or after `action.search_from` (all parts without `planned_at`): the reply
+        text is the same in every episode, so an earlier episode's comment must not match.
         Other kinds, a NOTE without a marker and a REPLY without text answer False
-        without a request. Any comment with the same text counts, whoever wrote it: posting
-        the same public text twice is what must not happen.
+        without a request. Any recent comment with the same text counts, whoever wrote it:
+        posting the same public text twice is what must not happen.
         """
         self._check(action)
         if action.kind not in (ActionKind.NOTE, ActionKind.REPLY):
@@ -169,7 +173,10 @@ class IntercomClient:
             conversation = self._sdk.conversations.find(
                 action.conversation_id, display_as="plaintext", request_options=NO_RETRIES
             )
-        return any(self._matches(action, p) for p in _parts(conversation))
+        return any(
+            action.posted_since_planned(part.created_at) and self._matches(action, part)
+            for part in _parts(conversation)
+        )
 
     @staticmethod
     def _matches(action: Action, part: ConversationPart) -> bool:
@@ -180,9 +187,10 @@ class IntercomClient:
         return part.part_type == "comment" and same_text(body, action.text)
 
     def _check(self, action: Action) -> None:
-        """Refuse an action meant for another platform."""
+        """Refuse an action meant for another platform (final: a retry cannot fix it)."""
         if action.platform != Platform.INTERCOM:
-            raise ValueError(f"not an Intercom action: {action.platform}")
+            message = f"not an Intercom action: {action.platform}"
+            raise PlatformError(PLATFORM, message, retryable=False)
 
     def _tag(self, action: Action) -> Outcome:
         """Find or create each tag, then tag the conversation with it."""

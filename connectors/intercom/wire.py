@@ -89,11 +89,23 @@ def _after(segments: list[str], name: str) -> str | None:
     return None
 
 
+MALFORMED_REQUEST: tuple[type[Exception], ...] = (
+    httpx.InvalidURL,
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
+    httpx.TooManyRedirects,
+)
+"""httpx failures that sending again cannot fix (the request or the base URL is wrong)."""
+
+
 @contextmanager
 def translate_errors(clock: Callable[[], float]) -> Iterator[None]:
     """Turn SDK and httpx failures raised in the block into `RateLimited` / `PlatformError`.
 
-    429 → `RateLimited`; 5xx, timeouts and transport errors → retryable `PlatformError`;
+    429 → `RateLimited`; 5xx, timeouts, transport errors and answers cut off or unreadable
+    (`RemoteProtocolError`, `DecodingError`, a 2xx the SDK cannot parse) → retryable
+    `PlatformError` (the change may have been applied: the outbox checks `find_marker`
+    before posting a note or reply again); a malformed request (`MALFORMED_REQUEST`) or
     any other status → non-retryable `PlatformError` carrying Intercom's error message.
     """
     try:
@@ -102,7 +114,10 @@ def translate_errors(clock: Callable[[], float]) -> Iterator[None]:
         raise api_error(exc, clock) from exc
     except httpx.TimeoutException as exc:
         raise PlatformError(PLATFORM, f"timeout: {type(exc).__name__}", retryable=True) from exc
-    except httpx.TransportError as exc:
+    except MALFORMED_REQUEST as exc:
+        message = f"malformed request: {type(exc).__name__}: {exc}"
+        raise PlatformError(PLATFORM, message[:300], retryable=False) from exc
+    except (httpx.TransportError, httpx.DecodingError) as exc:
         message = f"transport error: {type(exc).__name__}: {exc}"
         raise PlatformError(PLATFORM, message, retryable=True) from exc
 
@@ -113,6 +128,9 @@ def api_error(exc: ApiError, clock: Callable[[], float]) -> RateLimited | Platfo
     if status == 429:
         return RateLimited(PLATFORM, retry_after=retry_after(exc.headers or {}, clock()))
     message = error_message(exc.body)
+    if status is not None and 200 <= status < 300:  # the SDK could not parse the answer
+        message = f"unreadable answer, the change may have been applied: {message}"
+        return PlatformError(PLATFORM, message[:300], status=status, retryable=True)
     if status is not None and status >= 500:
         return PlatformError(PLATFORM, message, status=status, retryable=True)
     return PlatformError(PLATFORM, message, status=status, retryable=False)

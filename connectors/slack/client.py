@@ -5,8 +5,9 @@ tag → `reactions.add` on the thread's root; note → `chat.postMessage` in the
 buttons, or in the customer's thread without a target; reply → `chat.postMessage` in
 the customer's thread; assign and suspend are deliberate no-ops. Notes and replies carry
 message metadata (`handoff_note` / `handoff_reply` with the action's marker and key) that
-`find_marker` looks for. Conversation ids are `<channel>:<thread_ts>` or `<channel>`
-(an un-threaded direct message).
+`find_marker` looks for (in what was posted from `Action.search_from` on, sent as
+`oldest`, up to `MARKER_PAGES` pages). Conversation ids are `<channel>:<thread_ts>` or
+`<channel>` (an un-threaded direct message).
 
 The client never retries (`retry_handlers=[]`; the outbox owns retries) and records
 every request it sends (never headers, never the token). In dry run the same SDK code
@@ -17,7 +18,7 @@ path runs but the transport answers a canned success without opening a socket (b
 from __future__ import annotations
 
 import http.client
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -36,6 +37,9 @@ NOTE_EVENT = "handoff_note"
 REPLY_EVENT = "handoff_reply"
 HISTORY_LIMIT = 50
 REPLIES_LIMIT = 100
+MARKER_PAGES = 5
+"""Pages of history / replies `find_marker` reads at most (following `next_cursor`)."""
+PLATFORM = Platform.SLACK.value
 
 
 @dataclass(frozen=True)
@@ -54,12 +58,18 @@ class SlackConversation:
         return cls(channel, thread_ts or None)
 
 
+def _check_platform(action: Action) -> None:
+    """Refuse an action meant for another platform (final: a retry cannot fix it)."""
+    if action.platform is not Platform.SLACK:
+        raise PlatformError(PLATFORM, f"not a Slack action: {action.platform}", retryable=False)
+
+
 def _conversation(action: Action) -> SlackConversation:
     """Return the action's conversation; a non-retryable `PlatformError` if malformed."""
     try:
         return SlackConversation.parse(action.conversation_id)
     except ValueError as err:
-        raise PlatformError("slack", str(err), retryable=False) from err
+        raise PlatformError(PLATFORM, str(err), retryable=False) from err
 
 
 def _metadata(event_type: str, action: Action) -> dict[str, Any]:
@@ -90,6 +100,22 @@ def _carries_marker(message: Any, marker: str) -> bool:
     metadata = message.get("metadata") if isinstance(message, dict) else None
     payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
     return isinstance(payload, dict) and payload.get("marker") == marker
+
+
+def _posted_at(message: Any) -> float | None:
+    """Return a history message's `ts` in unix seconds; None when absent or malformed."""
+    ts = message.get("ts") if isinstance(message, dict) else None
+    try:
+        return float(ts) if isinstance(ts, str | int | float) else None
+    except ValueError:
+        return None
+
+
+def _next_cursor(response: SlackResponse) -> str | None:
+    """Return the cursor of the next page of a paginated answer, None on the last page."""
+    metadata = response.get("response_metadata")
+    cursor = metadata.get("next_cursor") if isinstance(metadata, Mapping) else None
+    return str(cursor) if cursor else None
 
 
 class SlackClient:
@@ -126,18 +152,31 @@ class SlackClient:
 
     def perform(self, action: Action) -> Outcome:
         """Perform `action` once; raise `RateLimited` or `PlatformError` on failure."""
+        _check_platform(action)
         handler = self._handlers[action.kind]
         with self._web.recording() as sent, self._translated_errors():
             outcome = handler(action)
         return replace(outcome, requests=tuple(sent))
 
     def find_marker(self, action: Action) -> bool:
-        """Tell whether a note / reply carrying `action.marker` is already on Slack."""
+        """Tell whether a note / reply carrying `action.marker` is already on Slack.
+
+        Reads the thread (replies) or the channel (history) the action posts to, only what
+        was posted from `action.search_from` on when it is set (`oldest`), page after page
+        up to `MARKER_PAGES` pages, and stops at the first page that has the marker.
+        """
+        _check_platform(action)
         if not action.marker or action.kind not in UNSAFE_TO_REPEAT:
             return False
         with self._web.recording(), self._translated_errors():
-            messages = self._recent_messages(action)
-        return any(_carries_marker(message, action.marker) for message in messages)
+            for messages in self._recent_pages(action):
+                if any(
+                    _carries_marker(message, action.marker)
+                    and action.posted_since_planned(_posted_at(message))
+                    for message in messages
+                ):
+                    return True
+        return False
 
     def usergroup_members(self, usergroup: str) -> frozenset[str]:
         """Return the user ids of a user group (`usergroups.users.list`, `usergroups:read`)."""
@@ -156,25 +195,35 @@ class SlackClient:
         except (OSError, http.client.HTTPException) as err:  # URLError, timeouts, resets
             raise map_network_error(err, self.timeout) from err
 
-    def _recent_messages(self, action: Action) -> list[Any]:
-        """Read the one place the action posts to: the target channel or the thread."""
+    def _recent_pages(self, action: Action) -> Iterator[list[Any]]:
+        """Yield the pages of the one place the action posts to: target channel or thread.
+
+        A thread reads oldest first and a channel newest first; `oldest` (when the action
+        has a `search_from`) skips what was posted before, so the pages that follow hold
+        what matters.
+        """
         conversation = _conversation(action)
         target = _target_channel(action) if action.kind is ActionKind.NOTE else None
+        read: Callable[..., SlackResponse]
+        args: dict[str, Any] = {"include_all_metadata": True}
         if target is None and conversation.thread_ts:
-            response = self._web.conversations_replies(
-                channel=conversation.channel,
-                ts=conversation.thread_ts,
-                include_all_metadata=True,
-                limit=REPLIES_LIMIT,
-            )
+            read = self._web.conversations_replies
+            args.update(channel=conversation.channel, ts=conversation.thread_ts)
+            args.update(limit=REPLIES_LIMIT)
         else:
-            response = self._web.conversations_history(
-                channel=target or conversation.channel,
-                include_all_metadata=True,
-                limit=HISTORY_LIMIT,
-            )
-        messages = response.get("messages")
-        return messages if isinstance(messages, list) else []
+            read = self._web.conversations_history
+            args.update(channel=target or conversation.channel, limit=HISTORY_LIMIT)
+        since = action.search_from
+        if since is not None:
+            args["oldest"] = f"{since:.6f}"
+        cursor: str | None = None
+        for _ in range(MARKER_PAGES):
+            response = read(**args, cursor=cursor)
+            messages = response.get("messages")
+            yield messages if isinstance(messages, list) else []
+            cursor = _next_cursor(response)
+            if cursor is None:
+                return
 
     def _tag(self, action: Action) -> Outcome:
         """React on the thread's root; `already_reacted` counts as done."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from html import escape
 from typing import Any
 from urllib.parse import quote
@@ -104,6 +105,18 @@ def _reply_matches(action: Action, comment: Any) -> bool:
     return bool(getattr(comment, "public", False)) and _same_text(body, action.text)
 
 
+def _created(comment: Any) -> float | None:
+    """A comment's `created_at` (ISO 8601, UTC) in unix seconds; None when absent or bad."""
+    value = getattr(comment, "created_at", None)
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
 _MATCHERS: dict[ActionKind, Callable[[Action, Any], bool]] = {
     ActionKind.NOTE: _note_matches,
     ActionKind.REPLY: _reply_matches,
@@ -159,7 +172,11 @@ class ZendeskClient:
         return dataclasses.replace(outcome, requests=self._transport.take())
 
     def find_marker(self, action: Action) -> bool:
-        """Tell whether the ticket already has the note (marker) or the public reply."""
+        """Tell whether the ticket already has the note (marker) or the public reply.
+
+        Only comments created at or after `action.search_from` count: the reply's text is
+        the same in every episode, so an earlier episode's reply must not match.
+        """
         _check_platform(action)
         matches = _MATCHERS.get(action.kind)
         if matches is None:
@@ -168,7 +185,10 @@ class ZendeskClient:
         try:
             with translated_errors(self._timeout):
                 comments = self._zenpy.tickets.comments(ticket_id)
-                return any(matches(action, comment) for comment in comments)
+                return any(
+                    action.posted_since_planned(_created(comment)) and matches(action, comment)
+                    for comment in comments
+                )
         finally:
             self._transport.take()
 

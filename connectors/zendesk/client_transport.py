@@ -168,13 +168,31 @@ def _detail_descriptions(details: Any) -> list[str]:
     return found
 
 
+MALFORMED_REQUEST: tuple[type[requests.RequestException], ...] = (
+    requests.exceptions.URLRequired,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.InvalidURL,
+    requests.exceptions.InvalidHeader,
+    requests.exceptions.InvalidJSONError,
+    requests.exceptions.TooManyRedirects,
+    requests.exceptions.UnrewindableBodyError,
+)
+"""`requests` failures that sending again cannot fix (the request itself is wrong).
+
+`InvalidJSONError` here means a request body that is not JSON-serialisable; its subclass
+`JSONDecodeError` (an unreadable answer) is retryable, like every other failure."""
+
+
 @contextmanager
 def translated_errors(timeout: float) -> Iterator[None]:
     """Turn `requests` and zenpy failures raised inside the block into `PlatformError`.
 
-    Timeouts and connection errors are retryable (the request may or may not have been
-    applied: the outbox checks `find_marker` for notes and replies); an unparseable or
-    unexpected answer is not.
+    Timeouts, connection errors and answers cut off or unreadable (`ChunkedEncodingError`,
+    `ContentDecodingError`, `JSONDecodeError`...) are retryable: the request may or may not
+    have been applied, and the outbox checks `find_marker` for notes and replies before
+    posting again. A malformed request (`MALFORMED_REQUEST`) and zenpy's own refusals are
+    not.
     """
     try:
         yield
@@ -184,6 +202,15 @@ def translated_errors(timeout: float) -> Iterator[None]:
     except requests.ConnectionError as exc:
         message = f"connection failed or timeout before an answer ({type(exc).__name__})"
         raise PlatformError(PLATFORM, message, retryable=True) from exc
-    except (requests.RequestException, ZenpyException) as exc:
+    except requests.exceptions.JSONDecodeError as exc:
+        message = f"unreadable answer, the change may have been applied ({type(exc).__name__})"
+        raise PlatformError(PLATFORM, message, retryable=True) from exc
+    except MALFORMED_REQUEST as exc:
+        message = f"malformed request ({type(exc).__name__}: {exc})"
+        raise PlatformError(PLATFORM, message[:_MAX_MESSAGE], retryable=False) from exc
+    except requests.RequestException as exc:
+        message = f"answer cut off, the change may have been applied ({type(exc).__name__})"
+        raise PlatformError(PLATFORM, message, retryable=True) from exc
+    except ZenpyException as exc:
         message = f"unexpected answer ({type(exc).__name__})"
         raise PlatformError(PLATFORM, message, retryable=False) from exc

@@ -12,6 +12,7 @@ before it is answered. Each Web API method answers a canned response (sensible
 defaults below) that a test can override: body (a dict, a str sent as text/plain, or a
 callable taking the `RecordedRequest`), status, headers (e.g. Retry-After) and a delay
 (for client timeouts). `once=True` queues a response for the next call only.
+`paginate` serves pages of `conversations.history` / `.replies` with cursors.
 
 As a pytest fixture:
 
@@ -231,6 +232,30 @@ class SlackFake:
                 self._queued.setdefault(api_method, deque()).append(canned)
             else:
                 self._responses[api_method] = canned
+
+    def paginate(self, api_method: str, pages: list[list[dict[str, Any]]]) -> None:
+        """Serve `pages` of messages like Slack's cursor pagination, for every later call.
+
+        The first page answers a request without `cursor`; page i (from 0) ends with
+        `response_metadata.next_cursor` = `page-{i+1}` unless it is the last, and a request
+        with `cursor=page-{i}` gets page i (an unknown cursor gets `invalid_cursor`).
+        """
+
+        def answer(request: RecordedRequest) -> dict[str, Any]:
+            body = request.body if isinstance(request.body, dict) else {}
+            cursor = body.get("cursor") or "page-0"
+            index = int(cursor[5:]) if cursor[5:].isdigit() else -1
+            if not (cursor.startswith("page-") and 0 <= index < len(pages)):
+                return {"ok": False, "error": "invalid_cursor"}
+            more = index + 1 < len(pages)
+            return {
+                "ok": True,
+                "messages": pages[index],
+                "has_more": more,
+                "response_metadata": {"next_cursor": f"page-{index + 1}" if more else ""},
+            }
+
+        self.respond(api_method, answer)
 
     def calls(self, api_method: str | None = None) -> list[RecordedRequest]:
         """Return the recorded requests, optionally only those to `api_method`."""

@@ -226,10 +226,17 @@ def test_suspend_is_skipped(client: IntercomClient, api: respx.MockRouter) -> No
     assert not api.calls
 
 
-def test_action_for_another_platform_is_refused(client: IntercomClient) -> None:
-    action = Action(kind=ActionKind.TAG, platform=Platform.ZENDESK, conversation_id="1", key="k")
-    with pytest.raises(ValueError, match="not an Intercom action"):
-        client.perform(action)
+def test_action_for_another_platform_is_a_final_error(
+    client: IntercomClient, api: respx.MockRouter
+) -> None:
+    action = Action(
+        kind=ActionKind.NOTE, platform=Platform.ZENDESK, conversation_id="1", key="k", marker="m"
+    )
+    for call in (client.perform, client.find_marker):
+        with pytest.raises(PlatformError, match="not an Intercom action") as caught:
+            call(action)
+        assert caught.value.retryable is False
+    assert not api.calls
 
 
 def test_region_picks_the_host_and_version_is_sent() -> None:
@@ -323,11 +330,56 @@ def test_timeout_is_retryable_without_status(
     assert "timeout" in str(caught.value)
 
 
-def test_transport_error_is_retryable(client: IntercomClient, api: respx.MockRouter) -> None:
-    api.post("/tags").mock(side_effect=httpx.ConnectError("refused"))
+@pytest.mark.parametrize(
+    "error",
+    [
+        httpx.ConnectError("refused"),
+        httpx.RemoteProtocolError("peer closed connection without sending complete body"),
+        httpx.DecodingError("bad gzip"),
+        httpx.ReadError("reset"),
+    ],
+)
+def test_transport_error_or_answer_cut_off_is_retryable(
+    client: IntercomClient, api: respx.MockRouter, error: Exception
+) -> None:
+    api.post("/tags").mock(side_effect=error)
     with pytest.raises(PlatformError) as caught:
         client.perform(act(ActionKind.TAG, tags=("a",)))
     assert (caught.value.retryable, caught.value.status) == (True, None)
+    assert type(error).__name__ in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        httpx.UnsupportedProtocol("Request URL is missing an 'http://' or 'https://' protocol."),
+        httpx.LocalProtocolError("Illegal header value"),
+        httpx.TooManyRedirects("Exceeded maximum allowed redirects."),
+        httpx.InvalidURL("Invalid non-printable ASCII character in URL"),
+    ],
+)
+def test_malformed_request_is_final(
+    client: IntercomClient, api: respx.MockRouter, error: Exception
+) -> None:
+    api.post(f"/conversations/{CID}/reply").mock(side_effect=error)
+    with pytest.raises(PlatformError) as caught:
+        client.perform(act(ActionKind.REPLY, text="x"))
+    assert (caught.value.retryable, caught.value.status) == (False, None)
+    assert "malformed request" in str(caught.value)
+
+
+def test_unreadable_2xx_answer_is_retryable(client: IntercomClient, api: respx.MockRouter) -> None:
+    api.post(f"/conversations/{CID}/reply").mock(
+        return_value=httpx.Response(
+            200,
+            text='{"type": "conversation", "id": "12',
+            headers={"Content-Type": "application/json"},
+        )
+    )
+    with pytest.raises(PlatformError) as caught:
+        client.perform(act(ActionKind.REPLY, text="x"))
+    assert (caught.value.retryable, caught.value.status) == (True, 200)
+    assert "may have been applied" in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -513,3 +565,54 @@ def test_note_html_without_links_or_marker() -> None:
 )
 def test_retry_after(headers: dict[str, str], expected: float | None) -> None:
     assert retry_after(headers, NOW) == expected
+
+
+PLANNED_AT = 1_700_000_100.0
+
+
+def test_find_marker_for_reply_ignores_an_earlier_episodes_comment(
+    client: IntercomClient, api: respx.MockRouter
+) -> None:
+    same = "A person will reply."
+    api.get(f"/conversations/{CID}").mock(
+        return_value=httpx.Response(
+            200,
+            json=conversation(
+                {"id": "1", "part_type": "comment", "body": same, "created_at": 1_690_000_000},
+                {"id": "2", "part_type": "comment", "body": "other", "created_at": 1_700_000_200},
+            ),
+        )
+    )
+    reply = act(ActionKind.REPLY, text=same, planned_at=PLANNED_AT)
+    assert client.find_marker(reply) is False
+    assert client.find_marker(act(ActionKind.REPLY, text=same)) is True  # planned_at unset
+
+
+@pytest.mark.parametrize(
+    ("created_at", "found"),
+    [
+        (1_700_000_150, True),  # after planning
+        (1_699_999_980, True),  # 120 s before: the clock skew margin
+        (1_699_999_979, False),  # 121 s before
+        (None, True),  # no time given: kept (a missed match would post twice)
+    ],
+)
+def test_find_marker_counts_parts_from_planned_at_less_the_margin(
+    client: IntercomClient, api: respx.MockRouter, created_at: int | None, found: bool
+) -> None:
+    api.get(f"/conversations/{CID}").mock(
+        return_value=httpx.Response(
+            200,
+            json=conversation(
+                {"id": "1", "part_type": "comment", "body": "Hi", "created_at": created_at},
+                {
+                    "id": "2",
+                    "part_type": "note",
+                    "body": "handoff-ref: hx-1",
+                    "created_at": created_at,
+                },
+            ),
+        )
+    )
+    assert client.find_marker(act(ActionKind.REPLY, text="Hi", planned_at=PLANNED_AT)) is found
+    assert client.find_marker(act(ActionKind.NOTE, marker="hx-1", planned_at=PLANNED_AT)) is found

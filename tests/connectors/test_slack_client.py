@@ -408,3 +408,84 @@ def test_find_marker_errors_are_translated(slack: SlackFake, client: SlackClient
     with pytest.raises(RateLimited) as caught:
         client.find_marker(action(ActionKind.REPLY, text="hi"))
     assert caught.value.retry_after == 30.0
+
+
+PLANNED_AT = 1_700_000_100.0
+OLDEST = "1699999980.000000"  # PLANNED_AT less the 120 s clock skew margin
+
+
+def message_at(ts: str, marker: str = "hm-abc123") -> dict[str, Any]:
+    return {**message_with(marker), "ts": ts}
+
+
+def test_find_marker_sends_oldest_when_planned_at_is_set(
+    slack: SlackFake, client: SlackClient
+) -> None:
+    slack.respond("conversations.replies", {"ok": True, "messages": [message_at("1700000050.1")]})
+    assert client.find_marker(action(ActionKind.REPLY, text="hi", planned_at=PLANNED_AT)) is True
+    assert only_request(slack, "conversations.replies")["oldest"] == OLDEST
+
+    slack.respond("conversations.history", {"ok": True, "messages": [message_at("1700000050.1")]})
+    assert client.find_marker(note(target=TRIAGE, planned_at=PLANNED_AT)) is True
+    assert slack.calls("conversations.history")[0].body["oldest"] == OLDEST
+
+
+def test_find_marker_ignores_messages_older_than_planned_at(
+    slack: SlackFake, client: SlackClient
+) -> None:
+    old = message_at("1699999900.000100")  # 200 s before planning: an earlier episode
+    slack.respond("conversations.replies", {"ok": True, "messages": [old]})
+    assert client.find_marker(action(ActionKind.REPLY, text="hi", planned_at=PLANNED_AT)) is False
+    assert client.find_marker(action(ActionKind.REPLY, text="hi")) is True  # planned_at unset
+
+
+def test_find_marker_follows_the_cursor_to_the_next_page(
+    slack: SlackFake, client: SlackClient
+) -> None:
+    filler = [{"type": "message", "ts": f"1700000001.{n:06d}"} for n in range(3)]
+    slack.paginate("conversations.replies", [filler, [*filler, message_with("hm-abc123")]])
+    assert client.find_marker(action(ActionKind.REPLY, text="hi")) is True
+    first, second = slack.calls("conversations.replies")
+    assert "cursor" not in first.body
+    assert second.body["cursor"] == "page-1"
+    assert second.body["ts"] == "1700000000.000001" and second.body["limit"] == "100"
+
+
+def test_find_marker_pages_through_the_triage_channel_with_oldest(
+    slack: SlackFake, client: SlackClient
+) -> None:
+    slack.paginate(
+        "conversations.history",
+        [[message_at("1700000300.1", "hm-other")], [message_at("1700000200.1")]],
+    )
+    assert client.find_marker(note(target=TRIAGE, planned_at=PLANNED_AT)) is True
+    calls = slack.calls("conversations.history")
+    assert [c.body.get("cursor") for c in calls] == [None, "page-1"]
+    assert all(c.body["oldest"] == OLDEST and c.body["channel"] == "C0TRIAGE" for c in calls)
+
+
+def test_find_marker_stops_at_the_page_that_has_the_marker(
+    slack: SlackFake, client: SlackClient
+) -> None:
+    slack.paginate("conversations.replies", [[message_with("hm-abc123")], [], []])
+    assert client.find_marker(action(ActionKind.REPLY, text="hi")) is True
+    assert len(slack.calls("conversations.replies")) == 1
+
+
+def test_find_marker_reads_at_most_five_pages(slack: SlackFake, client: SlackClient) -> None:
+    slack.paginate(
+        "conversations.history", [[message_with("hm-other")]] * 6 + [[message_with("hm-abc123")]]
+    )
+    assert client.find_marker(note(target=TRIAGE)) is False
+    assert len(slack.calls("conversations.history")) == 5
+
+
+def test_action_for_another_platform_is_a_final_error(
+    slack: SlackFake, client: SlackClient
+) -> None:
+    other = Action(ActionKind.REPLY, Platform.ZENDESK, THREAD, "k", text="hi", marker="m")
+    for call in (client.perform, client.find_marker):
+        with pytest.raises(PlatformError, match="not a Slack action") as caught:
+            call(other)
+        assert caught.value.retryable is False
+    assert slack.requests == []

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import time
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ import pytest
 import requests
 import responses
 from zenpy.lib import api as zenpy_api  # type: ignore[import-untyped]
+from zenpy.lib.exception import ZenpyException  # type: ignore[import-untyped]
 
 from connectors.actions import Action, ActionKind, Outcome, SentRequest
 from connectors.errors import PlatformError, RateLimited
@@ -21,6 +23,7 @@ from connectors.zendesk.client import (
     assignment_fields,
     note_html,
 )
+from connectors.zendesk.client_transport import translated_errors
 
 API = "https://acme.zendesk.com/api/v2"
 TAGS_URL = f"{API}/tickets/42/tags.json"
@@ -413,3 +416,117 @@ def test_find_marker_maps_errors(client: ZendeskClient, mock: responses.Requests
     with pytest.raises(RateLimited) as raised:
         client.find_marker(NOTE)
     assert raised.value.retry_after == 2.0
+
+
+PLANNED_AT = 1_736_346_330.0  # 2025-01-08T14:25:30Z
+
+
+def comment_at(created_at: str, body: str, *, public: bool) -> dict[str, Any]:
+    return {**comment(body, public=public), "created_at": created_at}
+
+
+def test_find_marker_ignores_an_earlier_episodes_reply(
+    client: ZendeskClient, mock: responses.RequestsMock
+) -> None:
+    reply = dataclasses.replace(REPLY, planned_at=PLANNED_AT)
+    earlier = comment_at("2025-01-01T09:00:00Z", "A person will reply here.", public=True)
+    mock.add(responses.GET, COMMENTS_URL, json=comments_page(earlier))
+    assert client.find_marker(reply) is False
+    assert client.find_marker(REPLY) is True  # without planned_at every comment counts
+
+
+@pytest.mark.parametrize(
+    ("created_at", "found"),
+    [
+        ("2025-01-08T14:25:40Z", True),  # after planning
+        ("2025-01-08T14:23:30Z", True),  # 120 s before: the clock skew margin
+        ("2025-01-08T14:23:29Z", False),  # 121 s before
+        ("2025-01-08T14:25:40+00:00", True),
+        ("not a time", True),  # unknown time: kept (a missed match would post twice)
+    ],
+)
+def test_find_marker_counts_replies_from_planned_at_less_the_margin(
+    client: ZendeskClient, mock: responses.RequestsMock, created_at: str, found: bool
+) -> None:
+    reply = dataclasses.replace(REPLY, planned_at=PLANNED_AT)
+    public = comment_at(created_at, "A person will reply here.", public=True)
+    mock.add(responses.GET, COMMENTS_URL, json=comments_page(public))
+    assert client.find_marker(reply) is found
+
+
+def test_find_marker_filters_notes_by_time_too(
+    client: ZendeskClient, mock: responses.RequestsMock
+) -> None:
+    note = dataclasses.replace(NOTE, planned_at=PLANNED_AT)
+    old = comment_at("2025-01-08T14:00:00Z", "handoff-ref: hx-1", public=False)
+    new = comment_at("2025-01-08T14:26:00Z", "handoff-ref: hx-1", public=False)
+    mock.add(responses.GET, COMMENTS_URL, json=comments_page(old))
+    mock.add(responses.GET, COMMENTS_URL, json=comments_page(old, new))
+    assert client.find_marker(note) is False
+    assert client.find_marker(note) is True
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        requests.exceptions.ChunkedEncodingError("connection broken: IncompleteRead"),
+        requests.exceptions.ContentDecodingError("bad gzip"),
+        requests.exceptions.RetryError("too many 503"),
+    ],
+)
+def test_an_answer_cut_off_is_retryable(
+    client: ZendeskClient, mock: responses.RequestsMock, error: Exception
+) -> None:
+    mock.add(responses.PUT, TICKET_URL, body=error)
+    with pytest.raises(PlatformError) as raised:
+        client.perform(REPLY)
+    assert raised.value.retryable and raised.value.status is None
+    assert type(error).__name__ in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        requests.exceptions.InvalidURL("bad host"),
+        requests.exceptions.MissingSchema("no scheme"),
+        requests.exceptions.InvalidSchema("ftp"),
+        requests.exceptions.InvalidHeader("bad header"),
+        requests.exceptions.TooManyRedirects("loop"),
+    ],
+)
+def test_a_malformed_request_is_final(
+    client: ZendeskClient, mock: responses.RequestsMock, error: Exception
+) -> None:
+    mock.add(responses.PUT, TICKET_URL, body=error)
+    with pytest.raises(PlatformError) as raised:
+        client.perform(REPLY)
+    assert not raised.value.retryable
+    assert "malformed request" in str(raised.value)
+
+
+def test_translated_errors_sorts_json_errors() -> None:
+    unreadable = requests.exceptions.JSONDecodeError("Expecting value", "{", 1)
+    with pytest.raises(PlatformError) as raised, translated_errors(1.0):
+        raise unreadable
+    assert raised.value.retryable and "JSONDecodeError" in str(raised.value)
+    unserialisable = requests.exceptions.InvalidJSONError("body is not JSON")
+    with pytest.raises(PlatformError) as raised, translated_errors(1.0):
+        raise unserialisable
+    assert not raised.value.retryable
+    with pytest.raises(PlatformError) as raised, translated_errors(1.0):
+        raise ZenpyException("refused by zenpy")
+    assert not raised.value.retryable
+
+
+@pytest.mark.parametrize(
+    ("platform", "ticket_id"), [(Platform.INTERCOM, "42"), (Platform.ZENDESK, "abc")]
+)
+def test_refusals_are_final_in_perform_and_find_marker(
+    client: ZendeskClient, mock: responses.RequestsMock, platform: Platform, ticket_id: str
+) -> None:
+    refused = Action(ActionKind.NOTE, platform, ticket_id, "k", text="x", marker="m")
+    for call in (client.perform, client.find_marker):
+        with pytest.raises(PlatformError) as raised:
+            call(refused)
+        assert raised.value.retryable is False
+    assert not mock.calls

@@ -198,7 +198,7 @@ def test_a_note_accepted_before_a_timeout_is_found_by_its_marker_not_posted_agai
     assert act.run_action(live, note.id) is ActionStatus.RETRY
     marker = note.payload["marker"]
     message = {
-        "ts": "1.2",
+        "ts": f"{time.time():.6f}",
         "metadata": {"event_type": "handoff_note", "event_payload": {"marker": marker}},
     }
     slack.respond("conversations.history", {"ok": True, "messages": [message], "has_more": False})

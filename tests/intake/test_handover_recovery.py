@@ -6,6 +6,7 @@ SQLite and on PostgreSQL + Redis, against the loopback Slack fake and `responses
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -89,7 +90,7 @@ def test_a_rate_limited_marker_lookup_keeps_the_doubt(
     assert row(live, "note").ambiguous  # the lookup never answered: still in doubt
     marker = note.payload["marker"]
     found = {
-        "ts": "1.2",
+        "ts": f"{time.time():.6f}",
         "metadata": {"event_type": "handoff_note", "event_payload": {"marker": marker}},
     }
     slack.respond("conversations.history", {"ok": True, "messages": [found], "has_more": False})

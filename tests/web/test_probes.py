@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskClient
 from huey import RedisHuey, SqliteHuey  # type: ignore[import-untyped]
 from redis import ConnectionPool
@@ -26,7 +27,19 @@ def test_healthz(client: FlaskClient) -> None:
 def test_readyz_when_database_and_queue_answer(client: FlaskClient) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json == {"status": "ready", "database": "ok", "queue": "ok"}
+    assert response.json == {"status": "ready", "database": "ok", "queue": "ok", "secrets": "ok"}
+
+
+def test_readyz_names_a_needed_secret_that_is_not_set(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ACME_SLACK_SIGNING_SECRET")
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json["secrets"] == (
+        "missing: ACME_SLACK_SIGNING_SECRET (acme-shoes: platforms.slack.webhook_secret)"
+    )
+    assert "local-demo" not in response.get_data(as_text=True)
 
 
 def test_head_and_get_probes_answer_200_and_store_nothing(
@@ -72,6 +85,7 @@ def test_readyz_is_503_naming_what_is_unreachable(tmp_path: Path, workspaces_dir
         "status": "unavailable",
         "database": "unreachable (OperationalError)",
         "queue": "ok",
+        "secrets": "ok",
     }
     no_queue = _broken_runtime(tmp_path, workspaces_dir, database=True, queue=False)
     response = create_app({RUNTIME: no_queue}).test_client().get("/readyz")
