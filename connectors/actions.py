@@ -14,6 +14,8 @@ Action kinds and what they mean on each platform:
 - `assign`: Zendesk group / assignee / priority / custom fields; Intercom assignment to
   a team or admin (optionally opened first); Slack nothing more (the note is the post).
 - `reply`: the public reply to the customer (comment, admin comment, thread reply).
+- `release` (on a hand-back by the team): Zendesk removes the episode's tags, so the
+  bot's triggers answer again; nothing to do on Intercom and Slack.
 - `suspend`: Zendesk messaging tickets pass control to the agent workspace (Sunshine
   Conversations); on Intercom the assignment away from the bot is the suspension; on
   Slack Handoff's own replies stop.
@@ -44,6 +46,7 @@ class ActionKind(StrEnum):
     ASSIGN = "assign"
     REPLY = "reply"
     SUSPEND = "suspend"
+    RELEASE = "release"
 
 
 UNSAFE_TO_REPEAT = frozenset({ActionKind.NOTE, ActionKind.REPLY})

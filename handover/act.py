@@ -59,7 +59,10 @@ def _precheck(runtime: Runtime, claimed: outbox.Claimed) -> Result | None:
     """Cancel or skip without calling the platform when the conversation moved on."""
     with runtime.db.read() as session:
         conversation = session.get(Conversation, claimed.conversation_id)
-    if conversation is None or conversation.episode != claimed.episode:
+    if conversation is None:
+        return Result(ActionStatus.CANCELLED, error="the conversation was deleted")
+    ended = conversation.episode != claimed.episode
+    if ended and claimed.action.kind is not ActionKind.RELEASE:  # release is the ending's own
         return Result(ActionStatus.CANCELLED, error="the episode ended before the action ran")
     if claimed.action.kind in ROUTING and conversation.state == State.WITH_TEAM.value:
         return Result(ActionStatus.SKIPPED, Outcome(skipped="the team already has it"))

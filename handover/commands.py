@@ -12,9 +12,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connectors.actions import ActionKind
+from connectors.model import Platform
+from handover import outbox
 from handover.audit import record_decision
-from handover.models import Conversation, StoredDecision
+from handover.models import Conversation, StoredAction, StoredDecision
 from handover.observability import TRANSITIONS
+from handover.plan import Situation, plan_release
 from handover.states import Cause, State
 
 
@@ -45,11 +49,43 @@ def hand_back(session: Session, conversation: Conversation, who: str, now: datet
     """
     if conversation.state == State.BOT.value:
         return False
-    _record(session, conversation, Cause.HAND_BACK, State.BOT, f"handed back by {who}", now)
+    row = _record(session, conversation, Cause.HAND_BACK, State.BOT, f"handed back by {who}", now)
+    _release(session, conversation, row, now)
     conversation.episode += 1
     conversation.episode_started_at = now
     conversation.user_turns = 0
     return True
+
+
+def _release(
+    session: Session, conversation: Conversation, decision: StoredDecision, now: datetime
+) -> None:
+    """Plan the removal of the ending episode's tags (`plan.plan_release`) into the outbox."""
+    tagged = session.scalars(
+        select(StoredAction).where(
+            StoredAction.conversation_id == conversation.id,
+            StoredAction.episode == conversation.episode,
+            StoredAction.kind == ActionKind.TAG.value,
+        )
+    ).first()
+    if tagged is None:
+        return
+    situation = Situation(
+        conversation.workspace,
+        Platform(conversation.platform),
+        conversation.external_id,
+        conversation.episode,
+        (),
+    )
+    outbox.add_planned(
+        session,
+        plan_release(situation, tuple(tagged.payload.get("tags", ()))),
+        conversation_id=conversation.id,
+        episode=conversation.episode,
+        decision_id=decision.id,
+        dry_run=tagged.dry_run,
+        now=now,
+    )
 
 
 def _record(
@@ -59,7 +95,7 @@ def _record(
     after: State,
     reason: str,
     now: datetime,
-) -> None:
+) -> StoredDecision:
     row = StoredDecision(
         conversation_id=conversation.id,
         episode=conversation.episode,
@@ -79,3 +115,4 @@ def _record(
     conversation.state, conversation.state_changed_at = after.value, now
     conversation.revision += 1
     conversation.updated_at = now
+    return row

@@ -77,6 +77,17 @@ def plan_escalation(situation: Situation, decision: Decision, policy: Policy) ->
     return actions
 
 
+def plan_release(situation: Situation, tags: tuple[str, ...]) -> list[Action]:
+    """On a hand-back by the team: remove the episode's tags where they keep the bot quiet.
+
+    Only Zendesk needs it (the bot's triggers exclude `sys_escalation`); an Intercom or
+    Slack hand-back needs no call.
+    """
+    if situation.platform is not Platform.ZENDESK or not tags:
+        return []
+    return [_action(situation, ActionKind.RELEASE, tags=tags)]
+
+
 def target_entry(policy: Policy, target: str | None, platform: Platform) -> dict[str, Any]:
     """Return the gateway target's entry for `platform` as a plain dict ({} when none)."""
     if target is None or target not in policy.model.gateway.targets:

@@ -51,6 +51,7 @@ ENVIRONMENTS: Mapping[Region, IntercomEnvironment] = {
 }
 NO_RETRIES: RequestOptions = {"max_retries": 0}
 """Per-call options: the SDK must not retry (the outbox owns retries)."""
+RELEASE_SKIPPED = "on Intercom a hand-back needs no call: assign or close it as usual"
 SUSPEND_SKIPPED = "on Intercom the assignment away from the bot suspends it"
 
 
@@ -149,6 +150,7 @@ class IntercomClient:
             ActionKind.ASSIGN: self._assign,
             ActionKind.REPLY: self._reply,
             ActionKind.SUSPEND: lambda _: Outcome(skipped=SUSPEND_SKIPPED),
+            ActionKind.RELEASE: lambda _: Outcome(skipped=RELEASE_SKIPPED),
         }
         with recording() as sent, translate_errors(self._clock):
             outcome = steps[action.kind](action)

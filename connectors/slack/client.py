@@ -148,6 +148,7 @@ class SlackClient:
             ActionKind.ASSIGN: self._assign,
             ActionKind.REPLY: self._reply,
             ActionKind.SUSPEND: self._suspend,
+            ActionKind.RELEASE: lambda _: Outcome(skipped="on Slack a hand-back needs no call"),
         }
 
     def perform(self, action: Action) -> Outcome:

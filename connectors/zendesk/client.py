@@ -156,6 +156,7 @@ class ZendeskClient:
             ActionKind.ASSIGN: self._assign,
             ActionKind.REPLY: self._reply,
             ActionKind.SUSPEND: self._suspend,
+            ActionKind.RELEASE: self._release,
         }
 
     @property
@@ -197,6 +198,13 @@ class ZendeskClient:
         if not action.tags:
             return Outcome(skipped="no tags to add")
         self._zenpy.tickets.add_tags(_ticket_id(action), list(action.tags))
+        return Outcome()
+
+    def _release(self, action: Action) -> Outcome:
+        """Remove the escalation's tags (DELETE tags removes only those listed)."""
+        if not action.tags:
+            return Outcome(skipped="no tags to remove")
+        self._zenpy.tickets.delete_tags(_ticket_id(action), list(action.tags))
         return Outcome()
 
     def _note(self, action: Action) -> Outcome:

@@ -101,6 +101,18 @@ def test_tag_puts_tags_to_merge(client: ZendeskClient, mock: responses.RequestsM
     assert outcome == Outcome(requests=(SentRequest("PUT", TAGS_URL, body),))
 
 
+def test_release_deletes_only_the_listed_tags(
+    client: ZendeskClient, mock: responses.RequestsMock
+) -> None:
+    mock.add(responses.DELETE, TAGS_URL, json={"tags": ["old"]})
+    outcome = client.perform(action(ActionKind.RELEASE, tags=("sys_escalation", "handoff_x")))
+    (call,) = mock.calls
+    assert_json_request(call, "DELETE", TAGS_URL)
+    body = {"tags": ["sys_escalation", "handoff_x"]}
+    assert sent_json(call) == body
+    assert outcome == Outcome(requests=(SentRequest("DELETE", TAGS_URL, body),))
+
+
 def test_tag_without_tags_is_skipped(client: ZendeskClient, mock: responses.RequestsMock) -> None:
     outcome = client.perform(action(ActionKind.TAG))
     assert outcome.skipped and not outcome.requests and not mock.calls

@@ -368,3 +368,20 @@ def test_a_run_that_crashed_after_sending_is_taken_over_and_checks_the_marker(
     assert len(slack.calls("chat.postMessage")) == 1
     taken_over = next(row for row in actions(live) if row.kind == "note")
     assert taken_over.attempts == 2
+
+
+def test_a_hand_back_by_the_team_removes_the_zendesk_tags(backend: str, live: Runtime) -> None:
+    state = f"/api/v1/workspaces/acme/conversations/zendesk/{TICKET}"
+    with responses.RequestsMock() as mock:
+        zendesk_routes(mock, TICKET)
+        mock.add(responses.DELETE, f"{ZENDESK}/tickets/{TICKET}/tags.json", json={"tags": []})
+        process(live, "zendesk", escalating("zendesk"))
+        drain(live)
+        handed = api(live).post(state + "/handback", headers=AUTH).get_json()
+        drain(live)
+        removal = [c.request for c in mock.calls if c.request.method == "DELETE"]
+    assert handed["state"] == "bot" and handed["should_reply"] is True
+    assert len(removal) == 1
+    assert json.loads(removal[0].body) == {"tags": ["sys_escalation", "handoff_user_request"]}
+    release = next(row for row in actions(live) if row.kind == "release")
+    assert release.status == "done" and release.episode == 1
