@@ -16,6 +16,7 @@ DEMO_ENV := env $(DEMO_SECRETS) HANDOFF_WORKSPACES=examples/workspace.yaml
 PLATFORM ?= zendesk
 
 $(STAMP): pyproject.toml
+	@echo "Installing Handoff and its dependencies into .venv (about a minute)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -25,15 +26,19 @@ install: $(STAMP)  ## create .venv and install Handoff with its dev extras
 
 run: install  ## migrate, then serve the example workspace (SQLite, embedded worker) on 127.0.0.1:8000
 	$(BIN)/handoff check-config --config examples/workspace.yaml
-	$(DEMO_ENV) $(BIN)/handoff db upgrade
+	@echo "handoff db upgrade   (with the local demo secrets of examples/workspace.yaml)"
+	@$(DEMO_ENV) $(BIN)/handoff db upgrade
 	@echo "Try it from another terminal: make try (PLATFORM=zendesk|intercom|slack), then .venv/bin/handoff events"
-	$(DEMO_ENV) $(BIN)/handoff serve
+	@echo "handoff serve   (with the local demo secrets of examples/workspace.yaml)"
+	@$(DEMO_ENV) $(BIN)/handoff serve
 
 try: install  ## POST one signed example event (PLATFORM=zendesk|intercom|slack) to `make run`
-	$(DEMO_ENV) $(BIN)/handoff webhook-example --platform $(PLATFORM) | sh
+	@echo "handoff webhook-example --platform $(PLATFORM) | sh   (signed with the local demo secret)"
+	@$(DEMO_ENV) $(BIN)/handoff webhook-example --platform $(PLATFORM) | sh
 
 demo: install  ## POST a signed escalating conversation per platform to `make run`; print what happened
-	$(DEMO_ENV) $(BIN)/handoff demo
+	@echo "handoff demo   (with the local demo secrets of examples/workspace.yaml)"
+	@$(DEMO_ENV) $(BIN)/handoff demo
 
 detect-examples: install  ## decide the example cases with the example workspace (a table)
 	$(BIN)/handoff detect --config examples/workspace.yaml --input examples/cases.jsonl --format table

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from handover.workspaces import Workspaces
 
 CONFIG_HELP = "Workspace YAML file (see README: workspace keys)."
+EXAMPLE_WEBHOOKS = Path(__file__).resolve().parent / "examples" / "webhooks"
+"""The example webhook bodies, wherever `handoff` runs from (an editable install)."""
 _config_option = click.option(
     "--config", "config_path", required=True, type=click.Path(dir_okay=False), help=CONFIG_HELP
 )
@@ -324,7 +326,7 @@ def demo_command(url: str | None, workspace: str | None, timeout: float) -> None
     "--body",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help="JSON body to send (default: examples/webhooks/<platform>.json).",
+    help="JSON body to send (default: examples/webhooks/<platform>.json in the project).",
 )
 def webhook_example(platform: str, workspace: str | None, body: Path | None) -> None:
     """Print a curl command that POSTs a signed example event to `handoff serve`.
@@ -335,7 +337,9 @@ def webhook_example(platform: str, workspace: str | None, body: Path | None) -> 
     import server
 
     settings = _settings_or_exit()
-    path = body or Path("examples/webhooks") / f"{platform}.json"
+    path = body or EXAMPLE_WEBHOOKS / f"{platform}.json"
+    if not path.is_file():
+        _fail([f"the example webhook body {path} is missing: give one with --body FILE"])
     try:
         click.echo(
             server.webhook_example(
@@ -412,10 +416,9 @@ def worker(workers: int) -> None:
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
 def events(failed: bool, workspace: str | None, limit: int) -> None:
     """List stored webhook events, newest first, with their status."""
-    from handover.settings import Settings
-    from handover.store import Database, list_events
+    from handover.store import list_events
 
-    database = Database.connect(Settings().database_url)
+    database = _existing_database(_settings_or_exit().database_url)
     with _migrated(database) as session:
         rows = list_events(session, failed_only=failed, workspace=workspace, limit=limit)
         for row in rows:
@@ -431,10 +434,8 @@ def events(failed: bool, workspace: str | None, limit: int) -> None:
 def conversations(workspace: str | None, limit: int) -> None:
     """List conversations, latest first, with their state and latest decision."""
     from handover.conversations import latest_conversations
-    from handover.settings import Settings
-    from handover.store import Database
 
-    database = Database.connect(Settings().database_url)
+    database = _existing_database(_settings_or_exit().database_url)
     with _migrated(database) as session:
         rows = latest_conversations(session, workspace, limit)
         for conversation, decision in rows:
@@ -455,6 +456,74 @@ def _conversation_line(conversation: Any, decision: Any) -> str:
     return f"{head}\n    {verdict or decision.cause}: {decision.reason}"
 
 
+def _database_name(url: Any) -> str:
+    """A database URL for messages: the password masked, a SQLite file's full path added."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        full = Path(str(parsed.database)).resolve()
+        if str(full) != parsed.database:
+            name += f" ({full})"
+    return name
+
+
+def _stores_workspace(url: str, workspace: str) -> bool:
+    """Tell whether the database holds events or conversations of a workspace.
+
+    `forget` also erases what a workspace that is no longer served left behind.
+    """
+    from sqlalchemy import select
+
+    from handover.models import Conversation, StoredEvent
+    from handover.store import Database
+
+    if _sqlite_missing(url):
+        return False
+    database = Database.connect(url)
+    try:
+        with _migrated(database) as session:
+            return any(
+                session.scalar(select(column).where(column == workspace).limit(1)) is not None
+                for column in (StoredEvent.workspace, Conversation.workspace)
+            )
+    finally:
+        database.dispose()
+
+
+def _sqlite_missing(url: str) -> bool:
+    """Tell whether `url` names a SQLite file that does not exist (yet)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    database = parsed.database
+    return (
+        parsed.get_backend_name() == "sqlite"
+        and database not in (None, "", ":memory:")
+        and "uri" not in parsed.query
+        and not Path(str(database)).exists()
+    )
+
+
+def _existing_database(url: str) -> Any:
+    """Connect to the database to read from.
+
+    A SQLite file that does not exist is an error naming it (a relative path is relative
+    to the current directory), not a new empty file.
+    """
+    from handover.store import Database
+
+    if _sqlite_missing(url):
+        _fail(
+            [
+                f"no database at {_database_name(url)}: run `handoff db upgrade` first, or set "
+                "HANDOFF_DATABASE_URL to the server's database"
+            ]
+        )
+    return Database.connect(url)
+
+
 @contextmanager
 def _migrated(database: Any) -> Iterator[Any]:
     """A read session, or a clear error when the database has not been migrated yet."""
@@ -465,7 +534,15 @@ def _migrated(database: Any) -> Iterator[Any]:
             yield session
     except (OperationalError, ProgrammingError) as exc:
         database.dispose()
-        _fail([f"the database is not ready ({exc.orig}): run `handoff db upgrade` first"])
+        name = _database_name(database.engine.url)
+        if isinstance(exc, ProgrammingError) or "no such table" in str(exc.orig):
+            _fail(
+                [
+                    f"the database {name} is not ready ({exc.orig}): run `handoff db upgrade` "
+                    "first, or set HANDOFF_DATABASE_URL to the server's database"
+                ]
+            )
+        _fail([f"cannot read the database {name} ({exc.orig}): check HANDOFF_DATABASE_URL"])
 
 
 def _event_line(row: Any) -> str:
@@ -492,13 +569,22 @@ def forget(
     """Delete a customer's stored conversations, messages, decisions and raw events."""
     from handover.forget import forget as forget_customer
     from handover.observability import configure_logging
-    from handover.settings import Settings
     from handover.store import Database
 
     if (conversation_id is None) == (email is None):
         raise click.UsageError("give either --conversation or --email")
+    settings = _settings_or_exit()
+    served = _workspaces_or_exit(settings).names()
+    if workspace not in served and not _stores_workspace(settings.database_url, workspace):
+        _fail(
+            [
+                f"forget: unknown workspace {workspace!r}: not served (HANDOFF_WORKSPACES "
+                f"{settings.workspaces} serves {', '.join(served) or 'none'}) and nothing is "
+                f"stored for it in {_database_name(settings.database_url)}; nothing was deleted"
+            ]
+        )
     configure_logging()
-    database = Database.connect(Settings().database_url)
+    database = Database.connect(settings.database_url)
     try:
         gone = forget_customer(
             database, workspace, conversation=conversation_id, email=email, platform=platform

@@ -23,7 +23,17 @@ import gateway
 from handover.workspaces import Workspaces
 
 FINAL = frozenset({"done", "skipped", "cancelled", "dead"})
-EXAMPLES = Path("examples/webhooks")
+EXAMPLES = Path(__file__).resolve().parent / "examples" / "webhooks"
+"""The example bodies, wherever `handoff demo` runs from (an editable install)."""
+
+
+def example_text(platform: str) -> str:
+    """The example body of a platform; `LookupError` naming the file when it is missing."""
+    path = EXAMPLES / f"{platform}.json"
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LookupError(f"the example webhook body {path} is missing") from None
 
 
 def fresh_conversation(platform: str, body: dict[str, Any], now: float) -> tuple[str, bytes]:
@@ -139,7 +149,7 @@ def run(
         raise LookupError(f"{name}: set handover.api_token to read the state API")
     token = workspaces.secret(token_name).value
     for endpoint in (e for e in endpoints if e.workspace == name):
-        template = json.loads((EXAMPLES / f"{endpoint.platform}.json").read_text(encoding="utf-8"))
+        template = json.loads(example_text(endpoint.platform))
         conversation, raw = fresh_conversation(endpoint.platform, template, time.time())
         secret = workspaces.secret(endpoint.secret_name).value
         headers = gateway.signature_headers(endpoint.platform, secret, raw, time.time())

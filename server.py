@@ -36,7 +36,7 @@ from handover.observability import configure_logging, get_logger
 from handover.runtime import Runtime
 from handover.settings import Settings
 from handover.worker import SHUTDOWN_TIMEOUT, start_embedded
-from handover.workspaces import SecretMissing, Workspaces
+from handover.workspaces import SecretMissing, UnknownWorkspace, Workspaces
 
 CONSUMER_THREADS = 2
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
@@ -237,12 +237,47 @@ def gunicorn_options(settings: Settings, options: ServeOptions) -> dict[str, Any
         "worker_class": "gthread",
         "errorlog": "-",
         "loglevel": "info",
+        "logger_class": json_logger_class,  # gunicorn calls it for the class
+        "accesslog": None,  # one line per request is the webhooks' own `webhook.*` log
         "control_socket_disable": True,  # unused; its default path is shared per user
         # Each worker listens on its own SO_REUSEPORT socket, so the kernel spreads new
         # connections over the workers; on one shared socket the first worker to wake often
         # accepts every connection of a burst, and keep-alive clients then stay on it.
         "reuse_port": True,
     }
+
+
+LISTENING = "Listening at: %s (%s)"
+"""gunicorn's start-up line naming its sockets (none in the master: workers bind their own)."""
+
+
+def json_logger_class() -> type:
+    """The gunicorn logger of `handoff serve`: its lines as JSON on stderr, no access log.
+
+    `gunicorn.error` keeps gunicorn's level but none of its handlers and propagates to the
+    root logger, whose handler (`observability.configure_logging`) writes JSON lines, the
+    same as every other log line; a configuration reload runs `setup` again. gunicorn says
+    "Listening at:  (pid)" when the workers bind their own SO_REUSEPORT sockets: the line
+    names the bound addresses instead.
+    """
+    from gunicorn.glogging import Logger  # type: ignore[import-untyped]
+
+    class JsonLogger(Logger):  # type: ignore[misc]
+        def setup(self, cfg: Any) -> None:
+            super().setup(cfg)
+            configure_logging()
+            for log in (self.error_log, self.access_log):
+                for handler in list(log.handlers):
+                    log.removeHandler(handler)
+                log.propagate = True
+
+        def info(self, msg: str, *args: Any, **kwargs: Any) -> None:
+            if msg == LISTENING and args and not args[0]:
+                bound = ",".join(f"http://{address}" for address in self.cfg.bind)
+                args = (bound, *args[1:])
+            super().info(msg, *args, **kwargs)
+
+    return JsonLogger
 
 
 def _host(host: str) -> str:
@@ -273,12 +308,42 @@ def banner(settings: Settings, workspaces: Workspaces, options: ServeOptions) ->
         except SecretMissing:
             note = f"  (secret {endpoint.secret_name} is not set: answers 503)"
         lines.append(f"  {endpoint.platform:<9}{endpoint.url}{note}")
+    lines += _per_workspace_urls(workspaces, base)
     lines += [
+        f"Metrics:   {base}/metrics",
         f"Liveness:  {base}/healthz",
         f"Readiness: {base}/readyz",
         "Try it:    handoff webhook-example --platform zendesk | sh   (same environment)",
     ]
     return "\n".join(lines)
+
+
+def _per_workspace_urls(workspaces: Workspaces, base: str) -> list[str]:
+    """The banner's Slack button and state API URLs of each served workspace."""
+    names = workspaces.names()
+    width = max((len(name) for name in names), default=0) + 2
+    slack = []
+    for name in names:
+        try:
+            workspaces.platform(name, "slack")
+        except UnknownWorkspace:
+            continue
+        slack.append(f"  {name:<{width}}{base}/webhooks/slack/{name}/interactivity")
+    lines = ["Slack interactivity URLs (the Take it / Hand back buttons):", *slack] if slack else []
+    lines.append("State API (Authorization: Bearer <the secret handover.api_token names>):")
+    for name in names:
+        url = f"{base}/api/v1/workspaces/{name}/conversations/<platform>/<id>"
+        token = workspaces.policy(name).model.handover.api_token
+        note = ""
+        if token is None:
+            note = "  (no handover.api_token: answers 401)"
+        else:
+            try:
+                workspaces.secret(token)
+            except SecretMissing:
+                note = f"  (secret {token} is not set: answers 401)"
+        lines.append(f"  {name:<{width}}{url}{note}")
+    return lines
 
 
 def example_body(path: Path, platform: str, delivery_id: str) -> bytes:

@@ -2,7 +2,9 @@
 
 Log lines carry ids, names, statuses and error paths, never request bodies, message text
 or secrets. `configure_logging()` is called once by long-running commands (`worker`,
-`serve`); without it structlog prints readable lines, which is what tests see.
+`serve`, `db upgrade`, `forget`): then every line they log to stderr, the libraries'
+stdlib logging included, is one JSON object. Without it structlog prints readable lines,
+which is what tests see.
 """
 
 from __future__ import annotations
@@ -75,6 +77,15 @@ def exposition() -> tuple[bytes, str]:
 
 
 _configured = False
+QUIET_LOGGERS = {
+    "httpx": logging.WARNING,  # "HTTP Request: POST ... 200 OK", dry-run fakes included
+    "httpcore": logging.WARNING,
+    "huey": logging.WARNING,  # "Executing <task>", "<task> executed in 0.001s": one per job
+    "huey.consumer": logging.INFO,  # the consumer starting and stopping
+    "huey.consumer.Scheduler": logging.WARNING,  # "Enqueueing periodic task ..." every minute
+}
+"""Stdlib loggers set to a level of their own by `configure_logging` (warnings still show)."""
+_HANDLER_NAME = "handoff-json"
 
 
 class _Stderr:
@@ -87,18 +98,54 @@ class _Stderr:
         sys.stderr.flush()
 
 
-def configure_logging(level: int = logging.INFO) -> None:
-    """Send structlog and stdlib logs (huey, alembic) to stderr as JSON lines (idempotent).
+def json_handler() -> logging.Handler:
+    """A stdlib handler writing each record to stderr as one JSON object per line.
 
-    Each logger is built on its first use and then cached (the webhook path logs on every
-    request); `structlog.testing.capture_logs` still works, as it edits the processor
-    list that cached loggers share.
+    The lines look like structlog's own: `event`, `level`, `timestamp`, plus the stdlib
+    `logger` name (`huey.consumer`, `gunicorn.error`, `alembic.runtime.migration`, ...).
+    """
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+        ],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ],
+    )
+    handler = logging.StreamHandler(cast(TextIO, _Stderr()))
+    handler.setFormatter(formatter)
+    handler.set_name(_HANDLER_NAME)
+    return handler
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Send structlog and stdlib logs (huey, alembic, gunicorn, ...) to stderr as JSON lines.
+
+    Idempotent. Every line on stderr is then one JSON object: stdlib records go through
+    structlog's `ProcessorFormatter` on the root logger's handler, Python warnings through
+    the `py.warnings` logger, and the chattiest stdlib loggers are quietened
+    (`QUIET_LOGGERS`). Like `logging.basicConfig`, it leaves stdlib logging alone when the
+    root logger already has another handler (pytest's, a host's). Each structlog logger
+    is built on its first use and then cached (the webhook path logs on every request);
+    `structlog.testing.capture_logs` still works, as it edits the processor list that
+    cached loggers share.
     """
     global _configured
     if _configured:
         return
-    stream = cast(TextIO, _Stderr())
-    logging.basicConfig(level=level, stream=stream, format="%(message)s")
+    root = logging.getLogger()
+    if all(handler.get_name() == _HANDLER_NAME for handler in root.handlers):
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        root.addHandler(json_handler())
+        root.setLevel(level)
+        for name, quiet in QUIET_LOGGERS.items():
+            logging.getLogger(name).setLevel(max(quiet, level))
+        logging.captureWarnings(True)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -108,7 +155,8 @@ def configure_logging(level: int = logging.INFO) -> None:
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(stream),
+        # one write per line (print() makes two), so a line never splits around a stdlib one
+        logger_factory=structlog.WriteLoggerFactory(cast(TextIO, _Stderr())),
         cache_logger_on_first_use=True,
     )
     _configured = True

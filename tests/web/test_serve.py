@@ -9,6 +9,7 @@ consumer process besides its HTTP workers and that SIGTERM stops them all.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shlex
 import signal
@@ -20,12 +21,15 @@ import urllib.request
 from collections.abc import Iterator
 from importlib.util import find_spec
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, text
 
+import cli
+import demo
 import server
 from cli import main
 from handover.runtime import Runtime
@@ -60,7 +64,34 @@ def test_banner_lists_every_webhook_url_and_the_probes(workspaces_dir: Path) -> 
     assert "http://127.0.0.1:8123/webhooks/zendesk/beta-shop" in text_
     assert "/webhooks/slack/beta-shop" not in text_
     assert "http://127.0.0.1:8123/healthz" in text_ and "http://127.0.0.1:8123/readyz" in text_
+    assert "http://127.0.0.1:8123/metrics" in text_
     assert "2 workers × 8 threads" in text_ and "job worker embedded" in text_
+
+
+def test_banner_lists_each_workspaces_slack_buttons_and_state_api_urls(
+    workspaces_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ACME_HANDOFF_API_TOKEN", "api-token-value")
+    settings = Settings(host="127.0.0.1", port=8123)
+    lines = server.banner(settings, Workspaces.load(workspaces_dir), server.ServeOptions())
+    base = "http://127.0.0.1:8123"
+    slack_urls = [line.split()[-1] for line in lines.splitlines() if "/interactivity" in line]
+    assert slack_urls == [f"{base}/webhooks/slack/acme-shoes/interactivity"]  # beta: no Slack
+    for workspace in ("acme-shoes", "beta-shop"):
+        state = f"{base}/api/v1/workspaces/{workspace}/conversations/<platform>/<id>"
+        assert f"  {workspace}" in lines and state in lines
+    assert "api-token-value" not in lines
+    assert "Handoff on http://127.0.0.1:8123" in lines.splitlines()[0]  # human-readable
+
+
+def test_banner_says_which_state_api_answers_401(
+    workspaces_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ACME_HANDOFF_API_TOKEN", raising=False)
+    text_ = server.banner(Settings(), Workspaces.load(workspaces_dir), server.ServeOptions())
+    state_lines = [line for line in text_.splitlines() if "/api/v1/workspaces/" in line]
+    assert len(state_lines) == 2
+    assert all("secret ACME_HANDOFF_API_TOKEN is not set: answers 401" in s for s in state_lines)
 
 
 def test_banner_warns_about_unset_secrets_by_name(
@@ -86,6 +117,45 @@ def test_webhook_example_prints_a_curl_command_the_server_accepts(
     assert (response.status_code, response.json) == (200, {"status": "accepted"})
     delivery = json.loads(body)["event_id" if platform == "slack" else "id"]
     assert len(event_rows(runtime, delivery)) == 1
+
+
+def test_webhook_example_runs_from_any_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HANDOFF_WORKSPACES", str(EXAMPLE_WORKSPACE))
+    monkeypatch.chdir(tmp_path)  # no examples/webhooks here
+    result = CliRunner().invoke(main, ["webhook-example", "--platform", "slack"])
+    assert result.exit_code == 0, result.output
+    _, _, body = curl_parts(result.output.strip())
+    assert json.loads(body)["type"] == "event_callback"
+
+
+def test_webhook_example_names_a_missing_example_body(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HANDOFF_WORKSPACES", str(EXAMPLE_WORKSPACE))
+    monkeypatch.setattr(cli, "EXAMPLE_WEBHOOKS", tmp_path / "gone")
+    result = CliRunner().invoke(main, ["webhook-example", "--platform", "intercom"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"the example webhook body {tmp_path / 'gone' / 'intercom.json'} is missing: "
+        "give one with --body FILE"
+    )
+    assert result.stdout == ""
+
+
+def test_demo_reads_the_examples_from_the_project_and_names_a_missing_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert json.loads(demo.example_text("zendesk"))["detail"]  # found from another directory
+    monkeypatch.setenv("HANDOFF_WORKSPACES", str(EXAMPLE_WORKSPACE))
+    monkeypatch.setenv("ACME_HANDOFF_API_TOKEN", "demo-token")
+    monkeypatch.setattr(demo, "EXAMPLES", tmp_path / "gone")
+    result = CliRunner().invoke(main, ["demo", "--url", "http://127.0.0.1:9"])
+    assert result.exit_code == 2
+    missing = tmp_path / "gone" / "zendesk.json"
+    assert result.stderr.strip() == f"the example webhook body {missing} is missing"
 
 
 def test_webhook_example_without_the_secret_fails_clearly(
@@ -217,6 +287,32 @@ def test_each_gunicorn_worker_listens_on_its_own_reuse_port_socket() -> None:
 
 
 @needs_gunicorn
+def test_gunicorn_logs_through_the_root_logger_with_its_address_and_no_access_log(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gunicorn.config import Config  # type: ignore[import-untyped]
+
+    from handover import observability
+
+    monkeypatch.setattr(observability, "_configured", True)  # keep the suite's logging as is
+    config = Config()
+    for key, value in server.gunicorn_options(Settings(port=8123), server.ServeOptions()).items():
+        if key in config.settings:
+            config.set(key, value)
+    error_log = logging.getLogger("gunicorn.error")
+    saved = (list(error_log.handlers), error_log.propagate)
+    try:
+        logger = config.logger_class(config)
+        assert (logger.error_log.handlers, logger.error_log.propagate) == ([], True)
+        assert logger.access_log_enabled is False
+        with patch.object(logging.Logger, "info") as info:
+            logger.info(server.LISTENING, "", 99)
+        info.assert_called_once_with(server.LISTENING, "http://127.0.0.1:8123", 99)
+    finally:
+        error_log.handlers[:], error_log.propagate = saved
+
+
+@needs_gunicorn
 def test_serve_runs_one_embedded_consumer_that_decides_events(
     served: tuple[str, subprocess.Popen[bytes], Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -241,6 +337,33 @@ def test_serve_runs_one_embedded_consumer_that_decides_events(
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=20) == 0
     assert wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in processes), 5)
+
+
+@needs_gunicorn
+def test_serve_logs_only_json_lines_after_its_banner(
+    served: tuple[str, subprocess.Popen[bytes], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, process, _ = served
+    send_example(base, monkeypatch)  # the worker runs jobs and (dry-run) platform actions
+    assert wait_for(lambda: "handoff_actions_total{" in metrics_text(base), 15)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=20) == 0
+    assert process.stdout is not None
+    output = process.stdout.read().decode().splitlines()
+
+    port = int(base.rsplit(":", 1)[1])
+    settings = Settings(host="127.0.0.1", port=port)
+    banner = server.banner(settings, Workspaces.load(EXAMPLE_WORKSPACE), server.ServeOptions(1, 2))
+    assert output[: len(banner.splitlines())] == banner.splitlines()
+    logged = output[len(banner.splitlines()) :]
+    lines = [json.loads(line) for line in logged]  # every line after the banner is JSON
+    assert all({"event", "level", "timestamp"} <= set(line) for line in lines)
+    events = [str(line["event"]) for line in lines]
+    assert f"Listening at: {base} ({process.pid})" in events
+    assert any(line.get("logger") == "alembic.runtime.migration" for line in lines)
+    assert "webhook.received" in events
+    noisy = ("Executing ", " executed in ", "HTTP Request:", "Enqueueing periodic task")
+    assert not [event for event in events if any(word in event for word in noisy)]
 
 
 @needs_gunicorn
