@@ -47,7 +47,7 @@ def body(ticket: int) -> bytes:
             "event": {
                 "comment": {
                     "id": ticket * 10,
-                    "body": "My parcel never arrived. Can I talk to a person please?",
+                    "body": "I cannot log in to my account. Can I please talk to a person?",
                     "is_public": True,
                     "author": {"id": 20918463205789, "is_staff": False, "name": "Jane"},
                 }

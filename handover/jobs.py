@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from huey import crontab  # type: ignore[import-untyped]
 
 from connectors.model import Context, Platform
-from handover import act, fallback, interpret, maintenance
+from handover import act, fallback, interpret, maintenance, outbox
 from handover.apply import Applied, Rules, apply_event
 from handover.models import EventStatus, StoredEvent, utcnow
 from handover.observability import (
@@ -147,7 +147,26 @@ def _apply(
         row.attempts += 1
         row.processed_at = now
     _report(event_id, snapshot, outcome, applied)
+    if applied is not None and _escalated(applied):
+        _hand_over_actions(runtime)
     return outcome.status
+
+
+def _escalated(applied: Applied) -> bool:
+    """Tell whether this event moved its conversation into `escalated` (planning actions)."""
+    return any(d.state_after == "escalated" != d.state_before for d in applied.decisions)
+
+
+def _hand_over_actions(runtime: Runtime) -> None:
+    """Queue the just-planned actions now rather than at the feeder's next look.
+
+    The planned rows are already committed, so a failure here only delays them until the
+    feeder's next look (logged, not raised).
+    """
+    try:
+        outbox.feed(runtime)
+    except Exception as exc:
+        log.warning("actions.feed_failed", error=f"{type(exc).__name__}: {str(exc)[:200]}")
 
 
 def _report(

@@ -28,6 +28,7 @@ from handover.clients import Clients
 from handover.models import ActionStatus, StoredAction, utcnow
 from handover.runtime import Runtime
 from tests.connectors.slack_fake import SlackFake
+from tests.intake import helpers
 from tests.intake.flow import body, process, slack_message, zendesk_comment
 from tests.intake.handover_env import (
     INTERCOM,
@@ -344,8 +345,8 @@ def test_dry_run_records_the_exact_requests_and_sends_nothing(
 def test_the_feeder_hands_due_actions_to_the_queue_once(
     backend: str, live: Runtime, slack: SlackFake
 ) -> None:
-    process(live, "slack", escalating("slack"))
-    assert outbox.feed(live) == 4
+    process(live, "slack", escalating("slack"))  # queues its actions at once
+    assert helpers.pending(live, "run_action") == 4
     assert outbox.feed(live) == 0  # handed over already: not enqueued twice
     while (job := live.huey.dequeue()) is not None:
         live.huey.execute(job)

@@ -163,11 +163,11 @@ def decisions_of(runtime: Runtime, event_id: int) -> list[StoredDecision]:
 
 def drain(runtime: Runtime) -> int:
     """Do what a worker does until nothing is left: feed newly stored events to the queue,
-    run every queued job (dequeue, execute); return how many jobs ran."""
-    done = 0
+    run every queued job (dequeue, execute, actions too); return how many events ran."""
+    events = 0
     while maintenance.feed(runtime) or runtime.huey.pending_count():
         task = runtime.huey.dequeue()  # Redis's dequeue blocks for a second when empty
         if task is not None:
             runtime.huey.execute(task)
-            done += 1
-    return done
+            events += type(task).__name__ == "process_event"
+    return events
