@@ -165,6 +165,9 @@ def handoff_env(store: Path) -> dict[str, str]:
         "HANDOFF_QUEUE_PATH": str(store / "queue.db"),
         "HANDOFF_WORKSPACES": str(ROOT / "examples" / "workspace.yaml"),
         SECRET_NAME: SECRET,
+        # the example's other secrets, so that /readyz (which checks them) answers 200
+        "ACME_INTERCOM_CLIENT_SECRET": "bench-only-intercom-secret",
+        "ACME_SLACK_SIGNING_SECRET": "bench-only-slack-secret",
     }
 
 
