@@ -26,6 +26,7 @@ from handover import escalate
 from handover.conversations import customer_email, insert_messages, lock_conversation, transcript
 from handover.models import Conversation, StoredDecision, StoredMessage
 from handover.states import Cause, State, after_agent_reply, after_detection, after_hand_back
+from handover.transitions import transition
 
 Detect = Callable[[Case], Decision]
 
@@ -94,26 +95,23 @@ def _record(
     cause: Cause,
     after: State,
     now: datetime,
+    reason: str = "",
 ) -> StoredDecision:
-    """Store a decision row for the conversation and move it to `after`."""
-    conversation = applied.conversation
-    row = StoredDecision(
-        conversation_id=conversation.id,
-        episode=conversation.episode,
+    """Store a decision row for the conversation and move it to `after`.
+
+    Detector decisions are audited once their fields are filled (`_detect`); the other
+    state changes here and now.
+    """
+    row = transition(
+        session,
+        applied.conversation,
+        cause,
+        after,
+        now,
         event_id=event_id,
-        cause=cause.value,
-        reason="",
-        missing=[],
-        collected={},
-        state_before=conversation.state,
-        state_after=after.value,
-        created_at=now,
+        reason=reason,
+        audit=cause is not Cause.DETECTION,
     )
-    if conversation.state != after.value:
-        conversation.state_changed_at = now
-        conversation.user_turns = 0 if after is State.COLLECTING else conversation.user_turns
-    conversation.state = after.value
-    session.add(row)
     applied.decisions.append(row)
     return row
 
@@ -125,8 +123,7 @@ def _agent_reply(
     before = State(applied.conversation.state)
     after = after_agent_reply(before)
     if after is not before:
-        row = _record(session, applied, event_id, Cause.AGENT_REPLY, after, now)
-        row.reason = reason
+        _record(session, applied, event_id, Cause.AGENT_REPLY, after, now, reason)
 
 
 def _assigned_by_a_person(event: Event, policy: Policy) -> bool:
@@ -179,8 +176,8 @@ def _hand_back(
     if conversation.state == State.BOT.value and not _episode_has_messages(session, conversation):
         return False
     after = after_hand_back(State(conversation.state))
-    row = _record(session, applied, event_id, Cause.HAND_BACK, after, now)
-    row.reason = "the conversation was solved or closed"
+    reason = "the conversation was solved or closed"
+    _record(session, applied, event_id, Cause.HAND_BACK, after, now, reason)
     conversation.episode += 1
     conversation.episode_started_at = closed_at
     conversation.user_turns = 0

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 from connectors.actions import ActionKind
 from connectors.model import Platform
 from handover import outbox
-from handover.audit import record_decision
 from handover.models import Conversation, StoredAction, StoredDecision
 from handover.observability import TRANSITIONS
 from handover.plan import Situation, plan_release
 from handover.states import Cause, State
+from handover.transitions import transition
 
 
 def find_conversation(
@@ -96,23 +96,8 @@ def _record(
     reason: str,
     now: datetime,
 ) -> StoredDecision:
-    row = StoredDecision(
-        conversation_id=conversation.id,
-        episode=conversation.episode,
-        event_id=None,
-        cause=cause.value,
-        reason=reason,
-        missing=[],
-        collected={},
-        state_before=conversation.state,
-        state_after=after.value,
-        created_at=now,
-    )
-    session.add(row)
-    session.flush()
-    record_decision(session, conversation, row, None)
+    row = transition(session, conversation, cause, after, now, reason=reason)
     TRANSITIONS.labels(conversation.platform, after.value).inc()
-    conversation.state, conversation.state_changed_at = after.value, now
     conversation.revision += 1
     conversation.updated_at = now
     return row
