@@ -123,15 +123,29 @@ def describe(platform: str, conversation: str, state: dict[str, Any] | None) -> 
     )
     yield f"   state: {state['state']}, should_reply: {str(state['should_reply']).lower()}"
     for action in state["actions"]:
-        dry = " (dry run: not sent)" if action["dry_run"] else ""
-        yield f"   - {action['kind']}: {action['status']}{dry} {action['reference'] or ''}".rstrip()
-        if action["kind"] == "note" and action["text"]:
-            yield from (f"       | {line}" for line in action["text"].splitlines())
-        for request in action["requests"]:
-            body = json.dumps(request["body"], ensure_ascii=False) if request["body"] else ""
-            yield f"       {request['method']} {request['url']} {body[:160]}".rstrip()
-        if action["last_error"]:
-            yield f"       error: {action['last_error']}"
+        yield from _action_lines(action)
+
+
+def _action_lines(action: dict[str, Any]) -> Iterator[str]:
+    """One action: its status (and why it was skipped), the note, the requests, any error."""
+    status = action["status"]
+    if status == "done" and action["dry_run"]:
+        status = "recorded (dry run: not sent)"
+    elif status == "skipped":
+        status = f"skipped: {action['skipped_because']}"
+    yield f"   - {action['kind']}: {status}"
+    if action["kind"] == "note" and action["text"]:
+        yield from (f"       | {line}" for line in action["text"].splitlines())
+    for request in action["requests"]:
+        yield f"       {request['method']} {request['url']} {_short(request['body'])}".rstrip()
+    if action["last_error"]:
+        yield f"       error: {action['last_error']}"
+
+
+def _short(body: Any, limit: int = 160) -> str:
+    """A request body as one line of JSON, cut with an ellipsis past `limit` characters."""
+    text = json.dumps(body, ensure_ascii=False) if body else ""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def run(
@@ -159,5 +173,6 @@ def run(
             f"{base_url.rstrip('/')}/api/v1/workspaces/{name}/conversations/"
             f"{endpoint.platform}/{conversation}"
         )
+        yield f"   waiting for the decision and the actions (up to {timeout:.0f} s)..."
         state = wait_for_actions(lambda url=state_url: get_json(url, token), timeout)  # type: ignore[misc]
         yield from describe(endpoint.platform, conversation, state)

@@ -383,3 +383,43 @@ def test_serve_without_the_worker_only_stores(
         assert stored == ["stored"]
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def api_token(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The state API token, in the environment before the server starts."""
+    monkeypatch.setenv("ACME_HANDOFF_API_TOKEN", "demo-test-token")
+    return "demo-test-token"
+
+
+@needs_gunicorn
+def test_demo_shows_each_platforms_decision_and_recorded_actions(
+    api_token: str,
+    served: tuple[str, subprocess.Popen[bytes], Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    base, _, _ = served
+    monkeypatch.setenv("HANDOFF_WORKSPACES", str(EXAMPLE_WORKSPACE))
+    result = CliRunner().invoke(main, ["demo", "--url", base, "--timeout", "20"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    for platform in ("zendesk", "intercom", "slack"):
+        assert f"== {platform}: conversation " in out
+    assert out.count("decision: escalate (user_request) -> target support") == 3
+    assert out.count("state: escalated, should_reply: false") == 3
+    assert "- tag: recorded (dry run: not sent)" in out
+    assert "PUT https://acme-shoes.zendesk.com/api/v2/tickets/" in out
+    assert "POST https://api.intercom.io/conversations/" in out
+    assert "POST https://slack.com/api/chat.postMessage" in out
+    assert "- assign: skipped: on Slack the note in the target channel is the assignment" in out
+    assert "| Escalated to a human" in out
+    assert api_token not in out and "local-demo" not in out
+
+
+def test_demo_without_a_server_says_how_to_start_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HANDOFF_WORKSPACES", str(EXAMPLE_WORKSPACE))
+    monkeypatch.setenv("ACME_HANDOFF_API_TOKEN", "t")
+    port = free_port()
+    result = CliRunner().invoke(main, ["demo", "--url", f"http://127.0.0.1:{port}"])
+    assert result.exit_code == 2
+    assert "no Handoff server answers" in result.output and "make run" in result.output
