@@ -28,9 +28,9 @@ run: install  ## migrate, then serve the example workspace (SQLite, embedded wor
 	$(BIN)/handoff check-config --config examples/workspace.yaml
 	@echo "handoff db upgrade   (with the local demo secrets of examples/workspace.yaml)"
 	@$(DEMO_ENV) $(BIN)/handoff db upgrade
-	@echo "Try it from another terminal: make try (PLATFORM=zendesk|intercom|slack), then .venv/bin/handoff events"
-	@echo "handoff serve   (with the local demo secrets of examples/workspace.yaml)"
-	@$(DEMO_ENV) $(BIN)/handoff serve
+	@echo "Try it from another terminal: make demo, or make try (PLATFORM=zendesk|intercom|slack), then .venv/bin/handoff events"
+	@echo "handoff serve   (with the local demo secrets of examples/workspace.yaml; migrated just above)"
+	@$(DEMO_ENV) HANDOFF_MIGRATE_ON_START=false $(BIN)/handoff serve
 
 try: install  ## POST one signed example event (PLATFORM=zendesk|intercom|slack) to `make run`
 	@echo "handoff webhook-example --platform $(PLATFORM) | sh   (signed with the local demo secret)"

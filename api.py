@@ -107,28 +107,46 @@ def slack_interactivity(workspace: str) -> Any:
         taking = press.action_id == "handoff_take"
         command = commands.take if taking else commands.hand_back
         who = f"slack:{press.user_id}"
-        changed = _change(runtime, workspace, "slack", press.conversation_id, who, command)
+        changed = _change(
+            runtime, workspace, "slack", press.conversation_id, who, command, press.episode
+        )
         if changed is None:
-            log.warning("slack.press_unknown_conversation", workspace=workspace)
             return None
         if taking:
-            return f"Taken by <@{press.user_id}>" if changed else "Already with the team"
+            return f"Taken by <@{press.user_id}>" if changed else None
         return f"Handed back to the bot by <@{press.user_id}>" if changed else None
 
-    bolt = build_interactivity_app(secret, on_action)
+    # in dry run the note was never posted: the press changes state, but no note is updated
+    dry_run = runtime.workspaces.policy(workspace).model.handover.dry_run
+    bolt = build_interactivity_app(secret, on_action, update_notes=not dry_run)
     headers_in = dict(request.headers.items())
     status, headers, body = handle_interactivity(bolt, raw, headers_in, secret)
+    if status == 401:
+        log.info("slack.interactivity_unauthorized", workspace=workspace, reason=body[:80])
     return Response(body, status=status, headers=headers)
 
 
 def _change(
-    runtime: Runtime, workspace: str, platform: str, conversation_id: str, who: str, command: Any
+    runtime: Runtime,
+    workspace: str,
+    platform: str,
+    conversation_id: str,
+    who: str,
+    command: Any,
+    episode: int | None = None,
 ) -> bool | None:
-    """Run `take` / `hand_back` under the conversation's lock; None when it is unknown."""
+    """Run `take` / `hand_back` under the conversation's lock.
+
+    None when the conversation is unknown, or when `episode` is given and is not the
+    current one (a button on an earlier escalation's note changes nothing).
+    """
+    where = {"workspace": workspace, "platform": platform, "conversation_id": conversation_id}
     with runtime.db.write() as session:
         found = commands.find_conversation(session, workspace, platform, conversation_id, lock=True)
-        if found is None:
+        if found is None or (episode is not None and episode != found.episode):
+            stale = found is not None
+            log.warning("conversation.press_ignored", stale_note=stale, by=who, **where)
             return None
         changed: bool = command(session, found, who, utcnow())
-    log.info("conversation." + command.__name__, workspace=workspace, changed=changed, by=who)
+    log.info("conversation." + command.__name__, changed=changed, by=who, **where)
     return changed

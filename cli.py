@@ -257,7 +257,25 @@ def _summary(policy: Policy) -> str:
     lines.append(
         f"targets: {targets or '-'}; default: {model.gateway.target or '- (tag and note only)'}"
     )
+    lines.append(_actions_summary(model))
     return "\n".join(lines)
+
+
+def _actions_summary(model: Any) -> str:
+    """How the workspace acts: dry run, or live on which platforms with which secret NAMES."""
+    platforms = [p for p in ("zendesk", "intercom", "slack") if getattr(model.platforms, p)]
+    if model.handover.dry_run:
+        return f"actions: dry run on {', '.join(platforms) or '-'} (requests recorded, not sent)"
+    names = [
+        name
+        for p in platforms
+        for key in ("api_token", "access_token", "bot_token")
+        if (name := getattr(getattr(model.platforms, p), key, None))
+    ]
+    return (
+        f"actions: live on {', '.join(platforms) or '-'}; "
+        f"secrets it needs at run time: {', '.join(names) or '-'}"
+    )
 
 
 @main.command()

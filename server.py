@@ -354,12 +354,16 @@ def example_body(path: Path, platform: str, delivery_id: str) -> bytes:
 
 
 def curl_command(url: str, headers: dict[str, str], body: bytes) -> str:
-    """A shell command POSTing `body` with `headers` (quoted for POSIX shells)."""
+    """A shell command POSTing `body` with `headers` (quoted for POSIX shells).
+
+    It fails (non-zero exit) when the server does not answer or answers an error, and
+    prints the answer's body followed by a newline either way.
+    """
     parts = ["curl", "-sS", "-X", "POST", url, "-H", "Content-Type: application/json"]
     for name, value in headers.items():
         parts += ["-H", f"{name}: {value}"]
-    parts += ["--data-binary", body.decode()]
-    return " ".join(shlex.quote(part) for part in parts) + "; echo"
+    parts += ["--data-binary", body.decode(), "--fail-with-body", "-w", "\\n"]
+    return " ".join(shlex.quote(part) for part in parts)
 
 
 def webhook_example(

@@ -70,8 +70,9 @@ class Action:
     string carried by a note (hidden where the platform allows) so it can be found again;
     `links` extra context for the note (e.g. `{"state_api": url}`); `planned_at` when the
     action was planned (unix seconds; 0.0 = unknown): `find_marker` ignores what was posted
-    more than `MARKER_CLOCK_SKEW` seconds before it (see `search_from`). It is the last
-    field so that positional construction keeps working.
+    more than `MARKER_CLOCK_SKEW` seconds before it (see `search_from`); `episode` the
+    conversation's episode the action belongs to (0 = unknown; Slack's buttons carry it
+    so that a press on an earlier escalation's note changes nothing).
     """
 
     kind: ActionKind
@@ -84,6 +85,7 @@ class Action:
     marker: str = ""
     links: Mapping[str, str] = field(default_factory=dict)
     planned_at: float = 0.0
+    episode: int = 0
 
     @property
     def search_from(self) -> float | None:

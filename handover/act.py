@@ -22,6 +22,7 @@ from connectors.errors import PlatformError, RateLimited
 from escalation.policy_platforms import Handover
 from handover import outbox
 from handover.audit import record
+from handover.clients import ClientUnavailable
 from handover.models import ActionStatus, Conversation, StoredAction, utcnow
 from handover.observability import ACTIONS, ACTIONS_DEAD, get_logger
 from handover.states import State
@@ -89,6 +90,8 @@ def _perform(runtime: Runtime, claimed: outbox.Claimed) -> Result:
     except PlatformError as exc:
         status = ActionStatus.RETRY if exc.retryable else ActionStatus.DEAD
         return Result(status, error=str(exc), http_status=exc.status, ambiguous=unsafe)
+    except ClientUnavailable as exc:  # a setting or secret is missing: no try can succeed
+        return Result(ActionStatus.DEAD, error=str(exc))
     except Exception as exc:  # a bug or a missing credential: kept, retried, then dead
         log.exception("action.error", action_id=claimed.id)
         return Result(ActionStatus.RETRY, error=f"{type(exc).__name__}: {exc}", ambiguous=unsafe)
@@ -134,8 +137,9 @@ def _store(row: StoredAction, claimed: outbox.Claimed, result: Result, now: date
         row.requests = [vars(request) for request in result.outcome.requests]
     row.reference = result.outcome.reference or result.outcome.skipped or row.reference
     if result.status is ActionStatus.RETRY:
-        wait = result.retry_in if result.retry_in is not None else outbox.backoff(claimed.attempts)
-        row.next_attempt_at = now + timedelta(seconds=wait)
+        if result.retry_in is None:
+            result.retry_in = outbox.backoff(claimed.attempts)
+        row.next_attempt_at = now + timedelta(seconds=result.retry_in)
         row.ambiguous = result.ambiguous
     else:
         row.done_at = now

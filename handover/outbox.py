@@ -137,6 +137,7 @@ def from_payload(data: dict[str, Any]) -> Action:
         marker=data.get("marker", ""),
         links=dict(data.get("links", {})),
         planned_at=float(data.get("planned_at", 0.0)),
+        episode=int(data.get("episode", 0)),
     )
 
 

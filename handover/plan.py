@@ -130,7 +130,15 @@ def handoff_reply(policy: Policy, decision: Decision, transcript: Sequence[Messa
 def _action(situation: Situation, kind: ActionKind, **fields: Any) -> Action:
     key = action_key(situation, kind)
     marker = marker_for(key) if kind in (ActionKind.NOTE, ActionKind.REPLY) else ""
-    return Action(kind, situation.platform, situation.conversation_id, key, marker=marker, **fields)
+    return Action(
+        kind,
+        situation.platform,
+        situation.conversation_id,
+        key,
+        marker=marker,
+        episode=situation.episode,
+        **fields,
+    )
 
 
 def _suspends_natively(policy: Policy, platform: Platform) -> bool:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from connectors.actions import ActionKind
 from escalation.policy import Policy
 from handover.models import ActionStatus, Conversation, StoredAction, StoredDecision
 from handover.notes import mask_collected, mask_text
@@ -79,6 +80,10 @@ def _actions(session: Session, conversation: Conversation) -> list[StoredAction]
             or_(
                 StoredAction.episode == conversation.episode,
                 StoredAction.status == ActionStatus.DEAD.value,
+                and_(  # what the last hand-back did (e.g. the Zendesk tags removed)
+                    StoredAction.episode == conversation.episode - 1,
+                    StoredAction.kind == ActionKind.RELEASE.value,
+                ),
             ),
         )
         .order_by(StoredAction.id)

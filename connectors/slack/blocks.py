@@ -44,9 +44,22 @@ def mention(usergroup: str | None) -> str:
     return f"<!subteam^{escape_mrkdwn(usergroup)}>" if usergroup else ""
 
 
-def button_value(conversation_id: str) -> str:
-    """Return a button's value: the compact JSON `{"c": conversation_id}`."""
-    return json.dumps({"c": conversation_id}, separators=(",", ":"))
+def button_value(conversation_id: str, episode: int = 0) -> str:
+    """Return a button's value: the compact JSON `{"c": conversation_id, "e": episode}`."""
+    data: dict[str, object] = {"c": conversation_id}
+    if episode:
+        data["e"] = episode
+    return json.dumps(data, separators=(",", ":"))
+
+
+def parse_button_episode(value: object) -> int | None:
+    """Return the episode a button value names; None when it names none (or is not ours)."""
+    try:
+        data = json.loads(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    episode = data.get("e") if isinstance(data, dict) else None
+    return episode if isinstance(episode, int) and episode > 0 else None
 
 
 def parse_button_value(value: object) -> str | None:
@@ -90,9 +103,9 @@ def _button(label: str, action_id: str, value: str, *, primary: bool = False) ->
     return button
 
 
-def _actions(conversation_id: str) -> Block:
+def _actions(conversation_id: str, episode: int = 0) -> Block:
     """Return the actions block with the "Take it" and "Hand back" buttons."""
-    value = button_value(conversation_id)
+    value = button_value(conversation_id, episode)
     return {
         "type": "actions",
         "block_id": ACTIONS_BLOCK_ID,
@@ -120,6 +133,7 @@ def note_blocks(
     usergroup: str | None = None,
     links: Mapping[str, str] | None = None,
     buttons: bool = True,
+    episode: int = 0,
 ) -> list[Block]:
     """Return the note's blocks: text section, context line, and (optionally) the buttons."""
     blocks: list[Block] = [
@@ -130,7 +144,7 @@ def note_blocks(
         _context(conversation_id, permalink, links or {}),
     ]
     if buttons:
-        blocks.append(_actions(conversation_id))
+        blocks.append(_actions(conversation_id, episode))
     return blocks
 
 

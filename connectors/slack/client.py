@@ -282,6 +282,7 @@ class SlackClient:
             usergroup=usergroup,
             links=action.links,
             buttons=buttons,
+            episode=action.episode,
         )
         response = self._web.chat_postMessage(
             channel=channel,

@@ -25,7 +25,12 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from connectors.errors import SignatureInvalid
-from connectors.slack.blocks import HANDBACK_ACTION_ID, TAKE_ACTION_ID, parse_button_value
+from connectors.slack.blocks import (
+    HANDBACK_ACTION_ID,
+    TAKE_ACTION_ID,
+    parse_button_episode,
+    parse_button_value,
+)
 from connectors.slack.verify import verify
 
 HANDOFF_ACTION_IDS = (TAKE_ACTION_ID, HANDBACK_ACTION_ID)
@@ -45,6 +50,8 @@ class ButtonPress:
     team_id: str
     channel_id: str
     message_ts: str
+    episode: int | None = None
+    """The escalation's episode the note belongs to (None on notes that do not say)."""
 
 
 def _id_of(body: Mapping[str, Any], key: str) -> str:
@@ -74,6 +81,7 @@ def button_press(body: Mapping[str, Any], action: Mapping[str, Any]) -> ButtonPr
         team_id=_id_of(body, "team") or str(user.get("team_id") or ""),
         channel_id=_id_of(body, "channel") or str(container.get("channel_id") or ""),
         message_ts=str(_section(body, "message").get("ts") or container.get("message_ts") or ""),
+        episode=parse_button_episode(action.get("value")),
     )
 
 
@@ -108,7 +116,7 @@ OnAction = Callable[[ButtonPress], str | None]
 """Handles a press; returns what the note should now say (e.g. "Taken by <@U1>"), or None."""
 
 
-def _listener(on_action: OnAction) -> Callable[..., None]:
+def _listener(on_action: OnAction, update_notes: bool) -> Callable[..., None]:
     """Return the Bolt action listener: ack, hand the press on, then update the note."""
 
     def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
@@ -118,27 +126,44 @@ def _listener(on_action: OnAction) -> Callable[..., None]:
             _log.warning("ignored a %s press without a Handoff value", action.get("action_id"))
             return
         outcome = on_action(press)
-        if outcome:
-            _update_note(respond, body, outcome)
+        if outcome and update_notes:
+            keep = (HANDBACK_ACTION_ID,) if press.action_id == TAKE_ACTION_ID else ()
+            _update_note(respond, body, outcome, keep)
 
     return listener
 
 
-def answered_blocks(message: Mapping[str, Any], outcome: str) -> list[dict[str, Any]]:
-    """The note's blocks without its buttons, plus a line saying what happened."""
+def answered_blocks(
+    message: Mapping[str, Any], outcome: str, keep: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """The note's blocks with only the `keep` buttons, plus a line saying what happened.
+
+    After "Take it" the note keeps its "Hand back" button; after "Hand back" it has none.
+    """
     blocks = message.get("blocks")
-    kept = [b for b in blocks if b.get("type") != "actions"] if isinstance(blocks, list) else []
+    kept: list[dict[str, Any]] = []
+    for block in blocks if isinstance(blocks, list) else []:
+        if not isinstance(block, dict):
+            continue
+        if block.get("type") == "actions":
+            elements = [e for e in block.get("elements", []) if e.get("action_id") in keep]
+            if elements:
+                kept.append({**block, "elements": elements})
+            continue
+        kept.append(block)
     return [*kept, {"type": "context", "elements": [{"type": "mrkdwn", "text": outcome}]}]
 
 
-def _update_note(respond: Respond, body: Mapping[str, Any], outcome: str) -> None:
+def _update_note(
+    respond: Respond, body: Mapping[str, Any], outcome: str, keep: tuple[str, ...]
+) -> None:
     """Replace the note through the press's `response_url` (a failure is logged, not raised)."""
     message = _section(body, "message")
     try:
         respond(
             replace_original=True,
             text=f"{message.get('text', '')}\n{outcome}".strip(),
-            blocks=answered_blocks(message, outcome),
+            blocks=answered_blocks(message, outcome, keep),
         )
     except Exception as exc:  # the press was recorded; only the note's look is stale
         _log.warning("could not update the note after a press: %s", type(exc).__name__)
@@ -148,6 +173,8 @@ def build_interactivity_app(
     signing_secret: str,
     on_action: OnAction,
     client: WebClient | None = None,
+    *,
+    update_notes: bool = True,
 ) -> App:
     """Return a Bolt app that verifies requests and routes Handoff button presses.
 
@@ -165,7 +192,7 @@ def build_interactivity_app(
         logger=_QUIET,
         token_verification_enabled=False,
     )
-    listener = _listener(on_action)
+    listener = _listener(on_action, update_notes)
     for action_id in HANDOFF_ACTION_IDS:
         app.action(action_id)(listener)
     return app

@@ -46,3 +46,24 @@ def test_handover_keys_are_validated_like_the_rest(tmp_path: Path) -> None:
     problems = "\n".join(caught.value.problems)
     assert "handover.max_attemps" in problems and "max_attempts" in problems
     assert "handover.note_language" in problems
+
+
+def test_check_config_says_how_the_workspace_acts(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli import main
+
+    dry = CliRunner().invoke(main, ["check-config", "--config", str(EXAMPLE)])
+    assert dry.exit_code == 0
+    assert (
+        "actions: dry run on zendesk, intercom, slack (requests recorded, not sent)" in dry.output
+    )
+    live = write(
+        tmp_path, EXAMPLE.read_text(encoding="utf-8").replace("dry_run: true", "dry_run: false")
+    )
+    result = CliRunner().invoke(main, ["check-config", "--config", str(live)])
+    assert result.exit_code == 0
+    assert (
+        "actions: live on zendesk, intercom, slack; secrets it needs at run time: "
+        "ACME_ZENDESK_API_TOKEN, ACME_INTERCOM_ACCESS_TOKEN, ACME_SLACK_BOT_TOKEN"
+    ) in result.output

@@ -12,6 +12,7 @@ import hmac
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,19 +22,21 @@ from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from app import RUNTIME, create_app
-from connectors.slack.blocks import HANDBACK_ACTION_ID, TAKE_ACTION_ID, button_value
+from connectors.slack.blocks import HANDBACK_ACTION_ID, TAKE_ACTION_ID, button_value, note_blocks
 from handover import act
 from handover.models import ActionStatus, Conversation, StoredAction, StoredDecision
 from handover.runtime import Runtime
 from tests.connectors.slack_fake import SlackFake
 from tests.intake.backends import SECRET_NAMES
 from tests.intake.flow import process, slack_message
+from tests.intake.handover_env import SECRETS, act_for_real
 from tests.intake.helpers import conversations, count, decisions
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 SLACK_ROOT = "1717000000.123400"
 CONVERSATION = f"C07QX4M2B1N:{SLACK_ROOT}"
 AGENT = "U0DANA42"
+FORM = "application/x-www-form-urlencoded"
 URL = "/webhooks/slack/acme/interactivity"
 
 
@@ -174,12 +177,35 @@ def test_take_it_moves_an_escalated_conversation_to_the_team(
     assert taken.episode == before.episode and taken.event_id is None
 
 
-def test_the_note_is_replaced_without_its_buttons_saying_who_took_it(
-    backend: str, runtime: Runtime, web: FlaskClient, response_urls: SlackFake
+def live_web(workdir: Path, make_runtime: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A runtime acting for real (dry run off), and its web client."""
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    act_for_real(workdir / "acme.yaml")
+    runtime: Runtime = make_runtime()
+    return runtime, create_app({RUNTIME: runtime}).test_client()
+
+
+def note_with_buttons() -> list[dict[str, Any]]:
+    return note_blocks("Escalated to a human", conversation_id=CONVERSATION, episode=1)
+
+
+def test_after_take_it_the_note_says_who_and_keeps_only_hand_back(
+    backend: str,
+    workdir: Path,
+    make_runtime: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    signing_secret: str,
+    response_urls: SlackFake,
 ) -> None:
+    runtime, web = live_web(workdir, make_runtime, monkeypatch)
     escalate(runtime)
     seen = len(response_urls.calls())
-    assert press(web, TAKE_ACTION_ID).status_code == 200
+    payload = block_actions(TAKE_ACTION_ID)
+    payload["message"]["blocks"] = note_with_buttons()
+    body = form(payload)
+    answer = web.post(URL, data=body, headers=signed(body), content_type=FORM)
+    assert answer.status_code == 200
     (update,) = response_urls.calls()[seen:]
     assert update.path == "/actions/T0/1/response"
     assert update.body["replace_original"] is True
@@ -187,7 +213,31 @@ def test_the_note_is_replaced_without_its_buttons_saying_who_took_it(
         "type": "context",
         "elements": [{"type": "mrkdwn", "text": f"Taken by <@{AGENT}>"}],
     }
-    assert all(block["type"] != "actions" for block in update.body["blocks"])
+    (actions_block,) = [b for b in update.body["blocks"] if b["type"] == "actions"]
+    assert [e["action_id"] for e in actions_block["elements"]] == [HANDBACK_ACTION_ID]
+
+
+def test_in_dry_run_a_press_changes_state_but_sends_nothing(
+    backend: str, runtime: Runtime, web: FlaskClient, response_urls: SlackFake
+) -> None:
+    escalate(runtime)
+    seen = len(response_urls.calls())
+    assert press(web, TAKE_ACTION_ID).status_code == 200
+    assert conversations(runtime)[0].state == "with_team"
+    assert response_urls.calls()[seen:] == []
+
+
+def test_a_button_on_an_earlier_escalations_note_changes_nothing(
+    backend: str, runtime: Runtime, web: FlaskClient
+) -> None:
+    escalate(runtime)
+    assert press(web, HANDBACK_ACTION_ID).status_code == 200  # episode 2 starts, bot
+    old = block_actions(TAKE_ACTION_ID)
+    old["actions"][0]["value"] = button_value(CONVERSATION, 1)
+    body = form(old)
+    assert web.post(URL, data=body, headers=signed(body), content_type=FORM).status_code == 200
+    (after,) = conversations(runtime)
+    assert (after.state, after.episode) == ("bot", 2)
 
 
 def test_take_it_twice_records_one_decision(

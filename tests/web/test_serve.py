@@ -47,8 +47,9 @@ needs_gunicorn = pytest.mark.skipif(
 
 
 def curl_parts(command: str) -> tuple[str, dict[str, str], bytes]:
-    """The URL, headers and body of a printed `curl ... ; echo` command."""
-    words = shlex.split(command.removesuffix("; echo"))
+    """The URL, headers and body of a printed `curl ...` command."""
+    words = shlex.split(command)
+    assert words[-3:] == ["--fail-with-body", "-w", "\\n"]  # fails on errors, ends the line
     url = words[4]
     headers = dict(words[i + 1].split(": ", 1) for i, word in enumerate(words) if word == "-H")
     body = words[words.index("--data-binary") + 1].encode()
