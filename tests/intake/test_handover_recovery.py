@@ -177,3 +177,20 @@ def test_sql_errors_never_carry_bound_values(tmp_path: Any) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
     assert engine.hide_parameters is True
     engine.dispose()
+
+
+def test_a_missing_credential_dead_letters_at_once_naming_it(
+    backend: str, workdir: Any, make_runtime: Any, monkeypatch: Any
+) -> None:
+    from tests.intake.handover_env import act_for_real
+
+    monkeypatch.setenv("ACME_API_TOKEN", "t")  # the API token, but no platform credentials
+    act_for_real(workdir / "acme.yaml")
+    runtime: Runtime = make_runtime()
+    process(runtime, "slack", escalating("slack"))
+    note = row(runtime, "note")
+    assert act.run_action(runtime, note.id) is ActionStatus.DEAD
+    dead = row(runtime, "note")
+    assert dead.attempts == 1
+    assert "platforms.slack.bot_token" in (dead.last_error or "")
+    assert "ACME_SL_TOKEN" in (dead.last_error or "")
