@@ -23,7 +23,7 @@ from escalation.policy_platforms import Handover
 from handover import outbox
 from handover.audit import record
 from handover.clients import ClientUnavailable
-from handover.models import ActionStatus, Conversation, StoredAction, utcnow
+from handover.models import ActionStatus, StoredAction, utcnow
 from handover.observability import ACTIONS, ACTIONS_DEAD, get_logger
 from handover.states import State
 from handover.workspaces import UnknownWorkspace
@@ -52,20 +52,21 @@ def run_action(runtime: Runtime, action_id: int) -> ActionStatus | None:
     claimed = outbox.claim(runtime, action_id)
     if claimed is None:
         return None
-    result = _precheck(runtime, claimed) or _perform(runtime, claimed)
+    result = _precheck(claimed) or _perform(runtime, claimed)
     return finish(runtime, claimed, result)
 
 
-def _precheck(runtime: Runtime, claimed: outbox.Claimed) -> Result | None:
-    """Cancel or skip without calling the platform when the conversation moved on."""
-    with runtime.db.read() as session:
-        conversation = session.get(Conversation, claimed.conversation_id)
-    if conversation is None:
+def _precheck(claimed: outbox.Claimed) -> Result | None:
+    """Cancel or skip without calling the platform when the conversation moved on.
+
+    Reads the conversation as `claim` saw it, in the claim's transaction.
+    """
+    if claimed.conversation_state is None:
         return Result(ActionStatus.CANCELLED, error="the conversation was deleted")
-    ended = conversation.episode != claimed.episode
+    ended = claimed.conversation_episode != claimed.episode
     if ended and claimed.action.kind is not ActionKind.RELEASE:  # release is the ending's own
         return Result(ActionStatus.CANCELLED, error="the episode ended before the action ran")
-    if claimed.action.kind in ROUTING and conversation.state == State.WITH_TEAM.value:
+    if claimed.action.kind in ROUTING and claimed.conversation_state == State.WITH_TEAM.value:
         return Result(ActionStatus.SKIPPED, Outcome(skipped="the team already has it"))
     return None
 
@@ -117,7 +118,7 @@ def finish(runtime: Runtime, claimed: outbox.Claimed, result: Result) -> ActionS
             log.warning("action.stale_result", action_id=claimed.id, result=result.status.value)
             return result.status
         _store(row, claimed, result, now)
-        record(session, row, _audit_detail(row, result), now)
+        record(session, claimed.workspace, row, _audit_detail(row, result), now)
     _report(claimed, result)
     return result.status
 

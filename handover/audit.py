@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session
 from handover.models import AuditRecord, Conversation, StoredAction, StoredDecision
 
 
-def record(session: Session, row: StoredAction, detail: dict[str, Any], now: datetime) -> None:
+def record(
+    session: Session, workspace: str, row: StoredAction, detail: dict[str, Any], now: datetime
+) -> None:
     """Append the audit line of one action attempt."""
-    conversation = session.get(Conversation, row.conversation_id)
     session.add(
         AuditRecord(
-            workspace=conversation.workspace if conversation else "",
+            workspace=workspace,
             conversation_id=row.conversation_id,
             subject="action",
             subject_id=row.id,

@@ -55,6 +55,9 @@ class Claimed:
     attempts: int
     ambiguous: bool
     dry_run: bool
+    conversation_state: str | None
+    """The conversation's state when claimed (None: it was deleted)."""
+    conversation_episode: int
 
 
 def add_planned(
@@ -208,6 +211,8 @@ def claim(runtime: Runtime, action_id: int, now: datetime | None = None) -> Clai
             row.attempts,
             row.ambiguous,
             row.dry_run,
+            conversation.state if conversation else None,
+            conversation.episode if conversation else 0,
         )
 
 
