@@ -4,10 +4,9 @@ tag → `reactions.add` on the thread's root; note → `chat.postMessage` in the
 (triage) channel with a permalink, a user group mention and "Take it" / "Hand back"
 buttons, or in the customer's thread without a target; reply → `chat.postMessage` in
 the customer's thread; assign and suspend are deliberate no-ops. Notes and replies carry
-message metadata (`handoff_note` / `handoff_reply` with the action's marker and key) that
-`find_marker` looks for (in what was posted from `Action.search_from` on, sent as
-`oldest`, up to `MARKER_PAGES` pages). Conversation ids are `<channel>:<thread_ts>` or
-`<channel>` (an un-threaded direct message).
+a marker in their metadata that `find_marker` looks for (`connectors.slack.markers`).
+Conversation ids are `<channel>:<thread_ts>` or `<channel>` (an un-threaded direct
+message).
 
 The client never retries (`retry_handlers=[]`; the outbox owns retries) and records
 every request it sends (never headers, never the token). In dry run the same SDK code
@@ -18,10 +17,9 @@ path runs but the transport answers a canned success without opening a socket (b
 from __future__ import annotations
 
 import http.client
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -31,14 +29,9 @@ from connectors.actions import UNSAFE_TO_REPEAT, Action, ActionKind, Outcome
 from connectors.errors import PlatformError
 from connectors.model import Platform
 from connectors.slack.blocks import escape_mrkdwn, note_blocks, note_fallback_text
+from connectors.slack.markers import NOTE_EVENT, REPLY_EVENT, marker_metadata, marker_posted
 from connectors.slack.web import RecordingWebClient, error_code, map_api_error, map_network_error
 
-NOTE_EVENT = "handoff_note"
-REPLY_EVENT = "handoff_reply"
-HISTORY_LIMIT = 50
-REPLIES_LIMIT = 100
-MARKER_PAGES = 5
-"""Pages of history / replies `find_marker` reads at most (following `next_cursor`)."""
 PLATFORM = Platform.SLACK.value
 
 
@@ -72,11 +65,6 @@ def _conversation(action: Action) -> SlackConversation:
         raise PlatformError(PLATFORM, str(err), retryable=False) from err
 
 
-def _metadata(event_type: str, action: Action) -> dict[str, Any]:
-    """Return the message metadata carrying the action's marker and idempotency key."""
-    return {"event_type": event_type, "event_payload": {"marker": action.marker, "key": action.key}}
-
-
 def _target_channel(action: Action) -> str | None:
     """Return the target (triage) channel of an action, if it has one."""
     channel = action.target.get("channel")
@@ -89,33 +77,19 @@ def _usergroup(action: Action) -> str | None:
     return str(group) if group else None
 
 
+def _marker_place(action: Action) -> tuple[str, str | None]:
+    """Return where the action posts: a note's target channel, else the thread (or DM)."""
+    conversation = _conversation(action)
+    target = _target_channel(action) if action.kind is ActionKind.NOTE else None
+    if target is not None:
+        return target, None
+    return conversation.channel, conversation.thread_ts
+
+
 def _reference(response: SlackResponse) -> str | None:
     """Return the `ts` of the message a call created."""
     ts = response.get("ts")
     return str(ts) if ts else None
-
-
-def _carries_marker(message: Any, marker: str) -> bool:
-    """Tell whether a history message's metadata carries `marker`."""
-    metadata = message.get("metadata") if isinstance(message, dict) else None
-    payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
-    return isinstance(payload, dict) and payload.get("marker") == marker
-
-
-def _posted_at(message: Any) -> float | None:
-    """Return a history message's `ts` in unix seconds; None when absent or malformed."""
-    ts = message.get("ts") if isinstance(message, dict) else None
-    try:
-        return float(ts) if isinstance(ts, str | int | float) else None
-    except ValueError:
-        return None
-
-
-def _next_cursor(response: SlackResponse) -> str | None:
-    """Return the cursor of the next page of a paginated answer, None on the last page."""
-    metadata = response.get("response_metadata")
-    cursor = metadata.get("next_cursor") if isinstance(metadata, Mapping) else None
-    return str(cursor) if cursor else None
 
 
 class SlackClient:
@@ -162,22 +136,15 @@ class SlackClient:
     def find_marker(self, action: Action) -> bool:
         """Tell whether a note / reply carrying `action.marker` is already on Slack.
 
-        Reads the thread (replies) or the channel (history) the action posts to, only what
-        was posted from `action.search_from` on when it is set (`oldest`), page after page
-        up to `MARKER_PAGES` pages, and stops at the first page that has the marker.
+        Reads the thread (replies) or the channel (history) the action posts to, from
+        `action.search_from` on, up to `MARKER_PAGES` pages (`markers.marker_posted`).
         """
         _check_platform(action)
         if not action.marker or action.kind not in UNSAFE_TO_REPEAT:
             return False
         with self._web.recording(), self._translated_errors():
-            for messages in self._recent_pages(action):
-                if any(
-                    _carries_marker(message, action.marker)
-                    and action.posted_since_planned(_posted_at(message))
-                    for message in messages
-                ):
-                    return True
-        return False
+            channel, thread_ts = _marker_place(action)
+            return marker_posted(self._web, action, channel, thread_ts)
 
     def usergroup_members(self, usergroup: str) -> frozenset[str]:
         """Return the user ids of a user group (`usergroups.users.list`, `usergroups:read`)."""
@@ -195,36 +162,6 @@ class SlackClient:
             raise map_api_error(err) from err
         except (OSError, http.client.HTTPException) as err:  # URLError, timeouts, resets
             raise map_network_error(err, self.timeout) from err
-
-    def _recent_pages(self, action: Action) -> Iterator[list[Any]]:
-        """Yield the pages of the one place the action posts to: target channel or thread.
-
-        A thread reads oldest first and a channel newest first; `oldest` (when the action
-        has a `search_from`) skips what was posted before, so the pages that follow hold
-        what matters.
-        """
-        conversation = _conversation(action)
-        target = _target_channel(action) if action.kind is ActionKind.NOTE else None
-        read: Callable[..., SlackResponse]
-        args: dict[str, Any] = {"include_all_metadata": True}
-        if target is None and conversation.thread_ts:
-            read = self._web.conversations_replies
-            args.update(channel=conversation.channel, ts=conversation.thread_ts)
-            args.update(limit=REPLIES_LIMIT)
-        else:
-            read = self._web.conversations_history
-            args.update(channel=target or conversation.channel, limit=HISTORY_LIMIT)
-        since = action.search_from
-        if since is not None:
-            args["oldest"] = f"{since:.6f}"
-        cursor: str | None = None
-        for _ in range(MARKER_PAGES):
-            response = read(**args, cursor=cursor)
-            messages = response.get("messages")
-            yield messages if isinstance(messages, list) else []
-            cursor = _next_cursor(response)
-            if cursor is None:
-                return
 
     def _tag(self, action: Action) -> Outcome:
         """React on the thread's root; `already_reacted` counts as done."""
@@ -289,7 +226,7 @@ class SlackClient:
             thread_ts=thread_ts,
             text=note_fallback_text(action.text, usergroup=usergroup),
             blocks=blocks,
-            metadata=_metadata(NOTE_EVENT, action),
+            metadata=marker_metadata(NOTE_EVENT, action),
         )
         return Outcome(reference=_reference(response))
 
@@ -300,7 +237,7 @@ class SlackClient:
             channel=conversation.channel,
             thread_ts=conversation.thread_ts,
             text=escape_mrkdwn(action.text),
-            metadata=_metadata(REPLY_EVENT, action),
+            metadata=marker_metadata(REPLY_EVENT, action),
         )
         return Outcome(reference=_reference(response))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import cli
+import cli_store
 from cli import main
 from handover import migrate, observability
 from tests.conftest import EXAMPLE_WORKSPACE
@@ -113,7 +113,7 @@ def test_an_unmigrated_database_is_named_in_the_error(
 
 
 def test_database_urls_in_messages_never_show_the_password() -> None:
-    name = cli._database_name("postgresql+psycopg://handoff:s3cret@db.internal:5432/handoff")
+    name = cli_store._database_name("postgresql+psycopg://handoff:s3cret@db.internal:5432/handoff")
     assert name == "postgresql+psycopg://handoff:***@db.internal:5432/handoff"
 
 

@@ -28,7 +28,7 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, text
 
-import cli
+import cli_ops
 import demo
 import server
 from cli import main
@@ -135,7 +135,7 @@ def test_webhook_example_names_a_missing_example_body(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HANDOFF_WORKSPACES", str(EXAMPLE_WORKSPACE))
-    monkeypatch.setattr(cli, "EXAMPLE_WEBHOOKS", tmp_path / "gone")
+    monkeypatch.setattr(cli_ops, "EXAMPLE_WEBHOOKS", tmp_path / "gone")
     result = CliRunner().invoke(main, ["webhook-example", "--platform", "intercom"])
     assert result.exit_code == 2
     assert result.stderr.strip() == (
