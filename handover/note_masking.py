@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from escalation.details import EMAIL, ORDER_NUMBER, PHONE
+from escalation.detail_patterns import EMAIL, ORDER_NUMBER, PHONE
 from escalation.policy import Policy
 from escalation.policy_model import CollectItem, DetailKind, SubAgent
 
