@@ -142,13 +142,27 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rates", default="20,50,100,200")
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument(
+        "--worker-processes",
+        type=int,
+        default=0,
+        help="run `serve --no-worker` plus this many `handoff worker` processes "
+        "(0: the embedded worker)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="handoff-e2e-") as tmp:
         store = Path(tmp)
         port = free_port()
         env = {**handoff_env(store), "HANDOFF_METRICS_DIR": str(store / "metrics")}
-        command = [str(ROOT / ".venv/bin/handoff"), "serve", "--port", str(port)]
+        handoff = str(ROOT / ".venv/bin/handoff")
+        command = [handoff, "serve", "--port", str(port)]
+        if args.worker_processes:
+            command.append("--no-worker")
         server = start(command, env, store / "serve.log")
+        workers = [
+            start([handoff, "worker"], env, store / f"worker-{i}.log")
+            for i in range(args.worker_processes)
+        ]
         try:
             wait_ready(f"http://127.0.0.1:{port}/healthz", server)
             url = f"http://127.0.0.1:{port}/webhooks/zendesk/acme-shoes"
@@ -158,7 +172,8 @@ def main() -> int:
                 first += rate * args.seconds
                 print(json.dumps(result), flush=True)
         finally:
-            stop(server)
+            for process in [server, *workers]:
+                stop(process)
     return 0
 
 
