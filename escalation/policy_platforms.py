@@ -28,10 +28,16 @@ class ZendeskTarget(_Frozen):
 
 
 class IntercomTarget(_Frozen):
-    """Where an Intercom conversation goes: a team (inbox) or an admin."""
+    """Where an Intercom conversation goes: a team (inbox) or an admin.
+
+    `open`: open the conversation before assigning it (a closed or snoozed one); and
+    `snooze_minutes`: snooze it after the assignment, so it comes back to the inbox then.
+    """
 
     team_id: str | int | None = None
     admin_id: str | int | None = None
+    open: bool = False
+    snooze_minutes: Annotated[int, Field(ge=1)] | None = None
 
 
 class SlackTarget(_Frozen):

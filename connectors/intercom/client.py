@@ -24,6 +24,7 @@ from intercom.conversations import (
     Conversation,
     ConversationsManageRequestBody_Assignment,
     ConversationsManageRequestBody_Open,
+    ConversationsManageRequestBody_Snoozed,
 )
 from intercom.core.request_options import RequestOptions
 from intercom.environment import IntercomEnvironment
@@ -235,7 +236,7 @@ class IntercomClient:
         return Outcome(reference=_last_part_id(conversation))
 
     def _assign(self, action: Action) -> Outcome:
-        """Open if asked, then assign to the team, then to the admin (see the class doc)."""
+        """Open if asked, assign to the team, then to the admin, then snooze if asked."""
         team_id = _target_id(action.target, "team_id")
         admin_id = _target_id(action.target, "admin_id")
         if team_id is None and admin_id is None:
@@ -250,12 +251,23 @@ class IntercomClient:
                     type=kind, admin_id=self._admin_id, assignee_id=assignee
                 )
                 reference = self._manage(cid, part)
+        minutes = action.target.get("snooze_minutes")
+        if isinstance(minutes, int) and minutes > 0:
+            until = int(self._clock()) + minutes * 60
+            snooze = ConversationsManageRequestBody_Snoozed(
+                admin_id=self._admin_id, snoozed_until=until
+            )
+            self._manage(cid, snooze)
         return Outcome(reference=reference)
 
     def _manage(
         self,
         conversation_id: str,
-        part: ConversationsManageRequestBody_Open | ConversationsManageRequestBody_Assignment,
+        part: (
+            ConversationsManageRequestBody_Open
+            | ConversationsManageRequestBody_Assignment
+            | ConversationsManageRequestBody_Snoozed
+        ),
     ) -> str | None:
         """POST /conversations/{id}/parts; return the new part's id when listed."""
         conversation = self._sdk.conversations.manage(

@@ -212,6 +212,22 @@ def test_assign_opens_then_assigns_team_then_admin(
     assert len(outcome.requests) == 3
 
 
+def test_assign_then_snooze_for_the_configured_minutes(
+    client: IntercomClient, api: respx.MockRouter
+) -> None:
+    api.post(f"/conversations/{CID}/parts").mock(
+        return_value=httpx.Response(200, json=conversation())
+    )
+    client.perform(act(ActionKind.ASSIGN, target={"team_id": "555", "snooze_minutes": 30}))
+    path = f"/conversations/{CID}/parts"
+    assert sent(api)[-1] == (
+        "POST",
+        path,
+        {"message_type": "snoozed", "admin_id": ADMIN, "snoozed_until": int(NOW) + 1800},
+    )
+    assert len(sent(api)) == 2
+
+
 def test_assign_without_team_or_admin_is_skipped(
     client: IntercomClient, api: respx.MockRouter
 ) -> None:

@@ -84,7 +84,7 @@ def test_targets_resolve_to_the_platform_entry(policy: Policy) -> None:
         "group_id": 360002,
         "custom_fields": {},
     }
-    assert target_entry(policy, "returns", Platform.INTERCOM) == {"team_id": "5002"}
+    assert target_entry(policy, "returns", Platform.INTERCOM) == {"team_id": "5002", "open": False}
     assert target_entry(policy, "returns", Platform.SLACK) == {"channel": "C0RETURNS"}
     assert target_entry(policy, None, Platform.SLACK) == {}
     assert target_entry(policy, "nowhere", Platform.SLACK) == {}
