@@ -20,6 +20,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 import gateway
+from connectors.slack.blocks import TAKE_ACTION_ID
 from connectors.slack.interactivity import (
     ButtonPress,
     build_interactivity_app,
@@ -28,7 +29,7 @@ from connectors.slack.interactivity import (
 from handover import commands
 from handover.models import utcnow
 from handover.observability import get_logger
-from handover.runtime import Runtime
+from handover.runtime import RUNTIME_KEY, Runtime
 from handover.state_view import conversation_state
 from handover.workspaces import SecretMissing, UnknownWorkspace
 
@@ -39,7 +40,7 @@ log = get_logger("api")
 
 
 def _runtime() -> Runtime:
-    runtime: Runtime = current_app.config["HANDOFF_RUNTIME"]
+    runtime: Runtime = current_app.config[RUNTIME_KEY]
     return runtime
 
 
@@ -104,17 +105,16 @@ def slack_interactivity(workspace: str) -> Any:
         return jsonify(unset.body), unset.status
 
     def on_action(press: ButtonPress) -> str | None:
-        taking = press.action_id == "handoff_take"
+        taking = press.action_id == TAKE_ACTION_ID
         command = commands.take if taking else commands.hand_back
         who = f"slack:{press.user_id}"
         changed = _change(
             runtime, workspace, "slack", press.conversation_id, who, command, press.episode
         )
-        if changed is None:
+        if not changed:
             return None
-        if taking:
-            return f"Taken by <@{press.user_id}>" if changed else None
-        return f"Handed back to the bot by <@{press.user_id}>" if changed else None
+        verb = "Taken" if taking else "Handed back to the bot"
+        return f"{verb} by <@{press.user_id}>"
 
     # in dry run the note was never posted: the press changes state, but no note is updated
     dry_run = runtime.workspaces.policy(workspace).model.handover.dry_run

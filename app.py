@@ -21,11 +21,11 @@ import gateway
 from escalation.policy_platforms import PlatformSettings
 from handover.intake import Delivery, Received, receive
 from handover.observability import exposition, get_logger
-from handover.runtime import Runtime
+from handover.runtime import RUNTIME_KEY, Runtime
 from handover.settings import Settings
 from handover.workspaces import SecretMissing, UnknownWorkspace
 
-RUNTIME = "HANDOFF_RUNTIME"
+RUNTIME = RUNTIME_KEY
 """Config key of the `Runtime` the app serves (tests pass their own)."""
 SETTINGS = "HANDOFF_SETTINGS"
 """Config key of `Settings` to build the runtime from (default: the environment)."""

@@ -68,7 +68,8 @@ class Action:
     gateway target (`{"group_id": 1}`, `{"team_id": "2"}`, `{"channel": "C01",
     "usergroup": "S01"}`) for `assign` and, on Slack, `note`; `marker` a short unique
     string carried by a note (hidden where the platform allows) so it can be found again;
-    `links` extra context for the note (e.g. `{"state_api": url}`); `planned_at` when the
+    `links` extra context the clients render under the note (label: URL; nothing plans
+    any yet); `planned_at` when the
     action was planned (unix seconds; 0.0 = unknown): `find_marker` ignores what was posted
     more than `MARKER_CLOCK_SKEW` seconds before it (see `search_from`); `episode` the
     conversation's episode the action belongs to (0 = unknown; Slack's buttons carry it

@@ -93,7 +93,7 @@ def _perform(runtime: Runtime, claimed: outbox.Claimed) -> Result:
         return Result(status, error=str(exc), http_status=exc.status, ambiguous=unsafe)
     except ClientUnavailable as exc:  # a setting or secret is missing: no try can succeed
         return Result(ActionStatus.DEAD, error=str(exc))
-    except Exception as exc:  # a bug or a missing credential: kept, retried, then dead
+    except Exception as exc:  # a bug or an outage we do not know: kept, retried, then dead
         log.exception("action.error", action_id=claimed.id)
         return Result(ActionStatus.RETRY, error=f"{type(exc).__name__}: {exc}", ambiguous=unsafe)
 
@@ -153,7 +153,7 @@ def _audit_detail(row: StoredAction, result: Result) -> dict[str, Any]:
         "result": result.status.value,
         "attempts": row.attempts,
         "dry_run": row.dry_run,
-        "requests": [f"{r['method']} {r['url']}" for r in row.requests],
+        "requests": [request.summary() for request in result.outcome.requests],
         "error": result.error,
         "skipped": result.outcome.skipped,
     }

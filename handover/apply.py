@@ -167,7 +167,9 @@ def _hand_back(
     """Solved or closed: start a new episode in `bot`.
 
     False when the episode was empty, or when the close happened before the current
-    episode began (a late webhook for a hand-back that already took place).
+    episode began (a late webhook for a hand-back that already took place). Unlike the
+    team's hand-back (`commands.hand_back`), nothing is planned on the platform: a solved
+    Zendesk ticket's tags are removed by the admin's trigger (README).
     """
     conversation = applied.conversation
     started = conversation.episode_started_at

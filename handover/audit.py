@@ -2,7 +2,8 @@
 
 A decision row records the signal, reason, evidence and the workspace's config version;
 an action row the kind, result, attempts, the requests' `METHOD URL` (never bodies,
-headers or tokens) and the error. `handoff audit` and the state API read them back.
+headers or tokens) and the error. Read them with SQL (`SELECT * FROM audit WHERE
+conversation_id = …`); `handoff forget` deletes them with the conversation.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handover.models import AuditRecord, Conversation, StoredAction, StoredDecision
@@ -56,14 +56,3 @@ def record_decision(
             created_at=row.created_at,
         )
     )
-
-
-def audit_trail(session: Session, conversation_id: int, limit: int = 200) -> list[AuditRecord]:
-    """Return a conversation's audit lines, oldest first."""
-    query = (
-        select(AuditRecord)
-        .where(AuditRecord.conversation_id == conversation_id)
-        .order_by(AuditRecord.id)
-        .limit(limit)
-    )
-    return list(session.scalars(query))

@@ -3,7 +3,7 @@
 `build_client` turns a workspace's `platforms.<platform>` settings into the connector's
 client, resolving secrets by NAME. With `handover.dry_run` the client runs its dry-run
 transport (the exact requests are recorded, nothing is sent) and needs no credentials;
-otherwise a missing setting or secret raises `ClientUnavailable`, which the outbox records
+otherwise a missing setting or secret raises `ClientUnavailable`, which `act` records
 as the action's error and dead-letters at once (no retry can succeed), visibly.
 """
 

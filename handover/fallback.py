@@ -17,7 +17,7 @@ from sqlalchemy import select
 from handover.apply import Rules, redecide
 from handover.conversations import lock_conversation_by_id
 from handover.models import Conversation, utcnow
-from handover.observability import get_logger
+from handover.observability import count_decisions, get_logger
 from handover.states import State
 
 if TYPE_CHECKING:
@@ -64,6 +64,8 @@ def _redecide(runtime: Runtime, workspace: str, conversation_id: int, now: datet
             return 0
         applied = redecide(session, conversation, rules, now)
         moved = conversation.state == State.ESCALATED.value
+        platform = conversation.platform
+    count_decisions(platform, applied.decisions)
     log.info(
         "fallback.decided",
         conversation_id=conversation_id,

@@ -1,4 +1,7 @@
-"""The worker's jobs: `process_event`, the periodic `sweep` and `purge`, and their huey tasks.
+"""The worker's jobs and their huey tasks: events, actions and the periodic ones.
+
+`process_event` and `run_action` (`handover.act`); periodic `sweep`, `purge` and
+`pending_fallback` (`handover.fallback`).
 
 `process_event` is idempotent: an event that is no longer `stored` is left alone, so a
 second delivery of the same job (sweeper, retry, two workers) changes nothing. The body is
@@ -18,12 +21,12 @@ from handover import act, fallback, interpret, maintenance, outbox
 from handover.apply import Applied, Rules, apply_event
 from handover.models import EventStatus, StoredEvent, utcnow
 from handover.observability import (
-    DECISIONS,
     EVENTS_FAILED,
     EVENTS_PROCESSED,
-    TRANSITIONS,
+    count_decisions,
     get_logger,
 )
+from handover.states import State
 from handover.store import lock_event
 from handover.workspaces import UnknownWorkspace
 
@@ -154,7 +157,8 @@ def _apply(
 
 def _escalated(applied: Applied) -> bool:
     """Tell whether this event moved its conversation into `escalated` (planning actions)."""
-    return any(d.state_after == "escalated" != d.state_before for d in applied.decisions)
+    escalated = State.ESCALATED.value
+    return any(d.state_after == escalated != d.state_before for d in applied.decisions)
 
 
 def _hand_over_actions(runtime: Runtime) -> None:
@@ -183,7 +187,7 @@ def _report(
     if applied is None:
         log.info("event." + outcome.status.value, reason=outcome.error_reason, **fields)
         return
-    _count_decisions(platform, applied)
+    count_decisions(platform, applied.decisions)
     transitions = [f"{d.state_before}->{d.state_after}" for d in applied.decisions]
     decided = [d.status for d in applied.decisions if d.status]
     log.info(
@@ -195,15 +199,6 @@ def _report(
         transitions=transitions,
         **fields,
     )
-
-
-def _count_decisions(platform: str, applied: Applied) -> None:
-    """Count the decisions stored and the state changes they made."""
-    for row in applied.decisions:
-        if row.status:
-            DECISIONS.labels(platform, row.status).inc()
-        if row.state_after != row.state_before:
-            TRANSITIONS.labels(platform, row.state_after).inc()
 
 
 def _record_error(runtime: Runtime, event_id: int, exc: Exception) -> None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import TextIO, cast
+from collections.abc import Iterable
+from typing import Protocol, TextIO, cast
 
 import structlog
 from prometheus_client import (
@@ -61,6 +62,21 @@ ACTIONS = Counter(
 ACTIONS_DEAD = Counter(
     "handoff_actions_dead", "Actions dead-lettered (kept, shown by the state API).", ["platform"]
 )
+
+
+class _Decided(Protocol):
+    status: str | None
+    state_before: str
+    state_after: str
+
+
+def count_decisions(platform: str, decisions: Iterable[_Decided]) -> None:
+    """Count stored decisions by status, and the state changes they made."""
+    for row in decisions:
+        if row.status:
+            DECISIONS.labels(platform, row.status).inc()
+        if row.state_after != row.state_before:
+            TRANSITIONS.labels(platform, row.state_after).inc()
 
 
 def exposition() -> tuple[bytes, str]:

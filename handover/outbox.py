@@ -8,8 +8,9 @@ second plan for the episode a no-op. A row's life:
   so the next look does not hand them over again while the job waits;
 - `claim` (the job) moves one row to `running` with attempts + 1 and a run lease, and
   commits that BEFORE anything is sent: a crash after the platform accepted the request
-  leaves a `running` row whose lease expires, and the next claim marks it `ambiguous`;
-- `finish` records the outcome: `done` / `skipped` / `cancelled`, `retry` at
+  leaves a `running` row whose lease expires, and `feed` (or a direct `claim`) takes it
+  over marked `ambiguous`;
+- `act.finish` records the outcome: `done` / `skipped` / `cancelled`, `retry` at
   `next_attempt_at` (exponential backoff with jitter, or the platform's Retry-After),
   or `dead` (a 4xx, or `max_attempts` reached).
 """

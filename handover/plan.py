@@ -9,7 +9,11 @@
 4. `reply`: the sub agent's `handoff_message` (else `handover.handoff_message`), once,
    when `handover.reply_on_escalation` is on and the bot has not already said it;
 5. `suspend`: with `escalation.suspend_afterwards` on Zendesk with Sunshine Conversations
-   configured (the other platforms suspend through the assignment or `should_reply`).
+   configured: pass control to the agent workspace. The Zendesk client needs the
+   conversation's Sunshine id in the target, which the documented ticket webhooks do not
+   carry, so today it is recorded as skipped and the `sys_escalation` tag (excluded by the
+   bot's triggers) is what suspends the bot. The other platforms suspend through the
+   assignment or `should_reply`.
 
 Every action has an idempotency key `<workspace>/<platform>/<conversation>#<episode>/<kind>`:
 the outbox stores it under a UNIQUE constraint, so a second plan for the same episode
@@ -26,8 +30,8 @@ from typing import Any
 
 from connectors.actions import Action, ActionKind
 from connectors.model import Platform
-from escalation.case import Message
-from escalation.decision import Decision
+from escalation.case import Message, Role
+from escalation.decision import Decision, Signal
 from escalation.policy import Policy
 from handover.notes import compose_note
 
@@ -119,11 +123,11 @@ def handoff_reply(policy: Policy, decision: Decision, transcript: Sequence[Messa
     the reply's text).
     """
     handover = policy.model.handover
-    if not handover.reply_on_escalation or decision.signal == "bot_handoff":
+    if not handover.reply_on_escalation or decision.signal is Signal.BOT_HANDOFF:
         return None
     agent = policy.sub_agents.get(decision.sub_agent or "")
     text = (agent.handoff_message if agent else None) or handover.handoff_message
-    said = {_words(m.text) for m in transcript if m.role == "bot"}
+    said = {_words(m.text) for m in transcript if m.role is Role.BOT}
     return None if _words(text) in said else text
 
 

@@ -38,6 +38,8 @@ from handover.store import Database
 from handover.teammates import Teammates
 from handover.workspaces import Workspaces
 
+RUNTIME_KEY = "HANDOFF_RUNTIME"
+"""The Flask config key under which the web app keeps its `Runtime`."""
 REDIS_CONNECT_TIMEOUT = 0.5
 """Seconds before an unreachable Redis counts as down (intake must answer fast)."""
 REDIS_SOCKET_TIMEOUT = 10.0

@@ -14,6 +14,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from connectors.actions import ActionKind
+from escalation.decision import Status
 from escalation.policy import Policy
 from handover.models import ActionStatus, Conversation, StoredAction, StoredDecision
 from handover.notes import mask_collected, mask_text
@@ -56,7 +57,7 @@ def _decision(
     collected = {str(k): str(v) for k, v in row.collected.items()}
     return {
         "status": row.status,
-        "escalate": row.status == "escalate",
+        "escalate": row.status == Status.ESCALATE.value,
         "signal": row.signal,
         "sub_agent": row.sub_agent,
         "missing": list(row.missing),

@@ -5,10 +5,12 @@ Workers are threads (`process_event` waits on the database, not the CPU). Beside
 after a full batch) and enqueues them (`maintenance.feed`): intake only stores, so the
 worker is woken by the stored events themselves. The scheduler runs the periodic `sweep`
 (every minute, and once as the consumer starts, so events left `stored` by a dead worker
-are picked up on restart) and `purge` (hourly). `start_embedded` runs the same consumer
-on background threads of `handoff serve`. huey polls the SQLite queue with a back-off
-capped at `MAX_POLL_DELAY` seconds (its default cap of 10 s would delay the first event
-after a quiet spell); Redis blocks on the queue instead.
+are picked up on restart), `purge` (hourly) and `pending_fallback` (every minute); the
+feeder also hands due outbox actions to the queue (`outbox.feed`, `run_action` jobs).
+`start_embedded` runs the same consumer on background threads of `handoff serve`. huey
+polls the SQLite queue with a back-off capped at `MAX_POLL_DELAY` seconds (its default
+cap of 10 s would delay the first event after a quiet spell); Redis blocks on the queue
+instead.
 
 While the queue is down (or, for the feeder, the database), every loop waits with an
 exponential back-off up to `runtime.BACKOFF_MAX` seconds instead of retrying at its

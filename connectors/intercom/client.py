@@ -106,7 +106,8 @@ class IntercomClient:
 
     ASSIGN reads `team_id` and `admin_id` from `action.target`: with both, the team (the
     inbox) is assigned first, then the admin; with `"open": true` an `open` part is sent
-    before either. SUSPEND is a no-op (assigning away from the bot suspends it).
+    before either, and with `snooze_minutes` a `snoozed` part after. SUSPEND and RELEASE
+    are no-ops (assigning away from the bot suspends it; the team reassigns on hand-back).
     """
 
     def __init__(

@@ -7,6 +7,7 @@
 | assign  | `PUT /api/v2/tickets/{id}.json` group / assignee / priority / fields      |
 | reply   | `PUT /api/v2/tickets/{id}.json` public `comment.body`                    |
 | suspend | Sunshine `POST /v2/apps/{app}/conversations/{id}/passControl`            |
+| release | `DELETE /api/v2/tickets/{id}/tags.json` `{"tags": [...]}` (hand-back)     |
 
 Every request goes through `RecordingTransport` (see `client_transport`), which records
 it for the `Outcome`, fakes it in dry run and raises `RateLimited` / `PlatformError`.
