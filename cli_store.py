@@ -6,6 +6,7 @@ commands, so that `handoff detect` starts without them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,6 +50,41 @@ def conversations(workspace: str | None, limit: int) -> None:
     database.dispose()
     if not rows:
         click.echo("no conversations", err=True)
+
+
+@click.command()
+@click.option("--workspace", required=True, help="The conversation's workspace.")
+@click.option("--platform", required=True, type=click.Choice(["zendesk", "intercom", "slack"]))
+@click.option("--conversation", "conversation_id", required=True, help="The platform's id.")
+def audit(workspace: str, platform: str, conversation_id: str) -> None:
+    """Show a conversation's audit trail: decisions, state changes and action attempts."""
+    from sqlalchemy import select
+
+    from handover.commands import find_conversation
+    from handover.models import AuditRecord
+
+    database = _existing_database(settings_or_exit().database_url)
+    with _migrated(database) as session:
+        found = find_conversation(session, workspace, platform, conversation_id)
+        query = select(AuditRecord).order_by(AuditRecord.id)
+        rows = (
+            []
+            if found is None
+            else session.scalars(query.where(AuditRecord.conversation_id == found.id))
+        )
+        lines = [_audit_line(row) for row in rows]
+    database.dispose()
+    if found is None:
+        fail([f"no conversation {workspace}/{platform}/{conversation_id} is stored"])
+    click.echo("\n".join(lines) if lines else "no audit lines")
+
+
+def _audit_line(row: Any) -> str:
+    """One audit row: time, what it is about, the outcome, and its details as JSON."""
+    detail = {key: value for key, value in row.detail.items() if value not in (None, [], "")}
+    version = f"  config {row.config_version}" if row.config_version else ""
+    when = row.created_at.strftime("%Y-%m-%d %H:%M:%S")
+    return f"{when}  {row.subject} {row.what}{version}  {json.dumps(detail, ensure_ascii=False)}"
 
 
 def _conversation_line(conversation: Any, decision: Any) -> str:
@@ -206,5 +242,5 @@ def forget(
     )
 
 
-COMMANDS: tuple[click.Command, ...] = (events, conversations, forget)
+COMMANDS: tuple[click.Command, ...] = (events, conversations, forget, audit)
 """The stored-data commands, for `cli.main` to register."""

@@ -2,8 +2,8 @@
 
 A decision row records the signal, reason, evidence and the workspace's config version;
 an action row the kind, result, attempts, the requests' `METHOD URL` (never bodies,
-headers or tokens) and the error. Read them with SQL (`SELECT * FROM audit WHERE
-conversation_id = …`); `handoff forget` deletes them with the conversation.
+headers or tokens) and the error. `handoff audit` prints a conversation's trail;
+`handoff forget` deletes it with the conversation.
 """
 
 from __future__ import annotations

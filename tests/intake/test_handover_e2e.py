@@ -386,3 +386,25 @@ def test_a_hand_back_by_the_team_removes_the_zendesk_tags(backend: str, live: Ru
     assert json.loads(removal[0].body) == {"tags": ["sys_escalation", "handoff_user_request"]}
     release = next(row for row in actions(live) if row.kind == "release")
     assert release.status == "done" and release.episode == 1
+
+
+def test_handoff_audit_shows_the_decision_and_each_action_attempt(
+    backend: str, live: Runtime, slack: SlackFake
+) -> None:
+    from click.testing import CliRunner
+
+    from cli import main
+
+    process(live, "slack", escalating("slack"))
+    drain(live)
+    env = {"HANDOFF_DATABASE_URL": live.settings.database_url}
+    args = ["audit", "--workspace", "acme", "--platform", "slack"]
+    result = CliRunner().invoke(main, [*args, "--conversation", SLACK_CONVERSATION], env=env)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "decision escalate  config " in lines[0] and '"signal": "user_request"' in lines[0]
+    kinds = [line.split('"kind": "')[1].split('"')[0] for line in lines[1:]]
+    assert kinds == ["tag", "note", "assign", "reply"]
+    assert "POST " in lines[2] and "chat.postMessage" in lines[2]
+    missing = CliRunner().invoke(main, [*args, "--conversation", "C0:nope"], env=env)
+    assert missing.exit_code == 2 and "no conversation acme/slack/C0:nope" in missing.output
