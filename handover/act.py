@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -49,11 +50,19 @@ class Result:
 
 def run_action(runtime: Runtime, action_id: int) -> ActionStatus | None:
     """Run one outbox action once; return its new status (None when it was not ours)."""
-    claimed = outbox.claim(runtime, action_id)
-    if claimed is None:
-        return None
-    result = _precheck(claimed) or _perform(runtime, claimed)
-    return finish(runtime, claimed, result)
+    return run_actions(runtime, [action_id]).get(action_id)
+
+
+def run_actions(runtime: Runtime, action_ids: Sequence[int]) -> dict[int, ActionStatus]:
+    """Run a conversation's actions in id order: one claim, the calls, one finish.
+
+    Return the new status of each action that was ours to run.
+    """
+    runs = [
+        (claimed, _precheck(claimed) or _perform(runtime, claimed))
+        for claimed in outbox.claim_many(runtime, action_ids)
+    ]
+    return finish_many(runtime, runs)
 
 
 def _precheck(claimed: outbox.Claimed) -> Result | None:
@@ -99,28 +108,52 @@ def _perform(runtime: Runtime, claimed: outbox.Claimed) -> Result:
 
 
 def finish(runtime: Runtime, claimed: outbox.Claimed, result: Result) -> ActionStatus:
-    """Store the run's result with its audit line; count and log it.
+    """Store one run's result (see `finish_many`)."""
+    return finish_many(runtime, [(claimed, result)])[claimed.id]
 
-    Only the run that still owns the row writes (same attempt, still `running`): a run
+
+def finish_many(
+    runtime: Runtime, runs: Sequence[tuple[outbox.Claimed, Result]]
+) -> dict[int, ActionStatus]:
+    """Store runs' results with their audit lines in one transaction; count and log them.
+
+    Only the run that still owns its row writes (same attempt, still `running`): a run
     that outlived its lease, whose row another worker took over, changes nothing.
     """
+    if not runs:
+        return {}
     now = utcnow()
+    for claimed, result in runs:
+        _settle(runtime, claimed, result)
+    ids = [claimed.id for claimed, _ in runs]
+    with runtime.db.write() as session:
+        query = select(StoredAction).where(StoredAction.id.in_(ids)).with_for_update()
+        rows = {row.id: row for row in session.scalars(query)}
+        owned = [(c, r) for c, r in runs if _owns(rows.get(c.id), c, r)]
+        for claimed, result in owned:
+            row = rows[claimed.id]
+            _store(row, claimed, result, now)
+            record(session, claimed.workspace, row, _audit_detail(row, result), now)
+    for claimed, result in owned:
+        _report(claimed, result)
+    return {claimed.id: result.status for claimed, result in runs}
+
+
+def _settle(runtime: Runtime, claimed: outbox.Claimed, result: Result) -> None:
+    """A skip is `skipped`; a retry past `max_attempts` is `dead`."""
     if result.status is ActionStatus.DONE and result.outcome.skipped:
         result.status = ActionStatus.SKIPPED
     if result.status is ActionStatus.RETRY and claimed.attempts >= _max_attempts(runtime, claimed):
         result.status = ActionStatus.DEAD
         result.error = f"gave up after {claimed.attempts} attempts: {result.error}"
-    with runtime.db.write() as session:
-        row = session.scalars(
-            select(StoredAction).where(StoredAction.id == claimed.id).with_for_update()
-        ).first()
-        if row is None or row.status != ActionStatus.RUNNING or row.attempts != claimed.attempts:
-            log.warning("action.stale_result", action_id=claimed.id, result=result.status.value)
-            return result.status
-        _store(row, claimed, result, now)
-        record(session, claimed.workspace, row, _audit_detail(row, result), now)
-    _report(claimed, result)
-    return result.status
+
+
+def _owns(row: StoredAction | None, claimed: outbox.Claimed, result: Result) -> bool:
+    """Tell whether this run still owns `row`; log the stale result when it does not."""
+    if row is not None and row.status == ActionStatus.RUNNING and row.attempts == claimed.attempts:
+        return True
+    log.warning("action.stale_result", action_id=claimed.id, result=result.status.value)
+    return False
 
 
 def _max_attempts(runtime: Runtime, claimed: outbox.Claimed) -> int:

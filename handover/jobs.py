@@ -44,7 +44,7 @@ class Tasks:
     """The huey task handles registered on one runtime's queue (calling one enqueues it)."""
 
     process_event: Any
-    run_action: Any
+    run_actions: Any
     sweep: Any
     purge: Any
     fallback: Any
@@ -57,8 +57,8 @@ def register(runtime: Runtime) -> Tasks:
     def process_event_task(event_id: int) -> None:
         process_event(runtime, event_id)
 
-    def run_action_task(action_id: int) -> None:
-        act.run_action(runtime, action_id)
+    def run_actions_task(action_ids: list[int]) -> None:
+        act.run_actions(runtime, action_ids)
 
     def sweep_task() -> None:
         maintenance.sweep(runtime)
@@ -73,7 +73,7 @@ def register(runtime: Runtime) -> Tasks:
         process_event=huey.task(
             retries=TASK_RETRIES, retry_delay=TASK_RETRY_DELAY, name="process_event"
         )(process_event_task),
-        run_action=huey.task(name="run_action")(run_action_task),
+        run_actions=huey.task(name="run_actions")(run_actions_task),
         sweep=huey.periodic_task(crontab(minute="*"), name="sweep")(sweep_task),
         purge=huey.periodic_task(crontab(minute="7"), name="purge")(purge_task),
         fallback=huey.periodic_task(crontab(minute="*"), name="pending_fallback")(fallback_task),

@@ -161,7 +161,11 @@ def _due(now: datetime) -> Any:
 
 
 def feed(runtime: Runtime, now: datetime | None = None) -> int:
-    """Hand due actions to the queue (`run_action` jobs); return how many."""
+    """Hand due actions to the queue, one `run_actions` job per conversation; return how many.
+
+    One job runs a conversation's actions in order (tag, note, assignment, reply) with one
+    claim and one finish transaction for all of them.
+    """
     now = now or utcnow()
     with runtime.db.read() as session:
         due = select(StoredAction.id).where(_due(now)).order_by(StoredAction.id)
@@ -179,42 +183,55 @@ def feed(runtime: Runtime, now: datetime | None = None) -> int:
         )
     )
     with runtime.db.write() as session:
-        action_ids = sorted(session.scalars(hand_over.returning(StoredAction.id)))
-    for action_id in action_ids:
-        runtime.tasks.run_action(action_id)
-    return len(action_ids)
+        handed = session.execute(hand_over.returning(StoredAction.id, StoredAction.conversation_id))
+        by_conversation: dict[int, list[int]] = {}
+        for action_id, conversation_id in handed:
+            by_conversation.setdefault(conversation_id, []).append(action_id)
+    for action_ids in by_conversation.values():
+        runtime.tasks.run_actions(sorted(action_ids))
+    return sum(len(ids) for ids in by_conversation.values())
 
 
 def claim(runtime: Runtime, action_id: int, now: datetime | None = None) -> Claimed | None:
-    """Take one row for a run (committed before sending); None when it is not ours to run.
+    """Take one row for a run (committed before sending); None when it is not ours to run."""
+    claimed = claim_many(runtime, [action_id], now)
+    return claimed[0] if claimed else None
+
+
+def claim_many(
+    runtime: Runtime, action_ids: Sequence[int], now: datetime | None = None
+) -> list[Claimed]:
+    """Take the rows that are ours to run, in id order, in one transaction (before sending).
 
     Open rows are taken whatever their queue lease (that lease only keeps `feed` from
     handing them over twice); a `running` one only once its run lease expired.
     """
     now = now or utcnow()
     takeable = or_(StoredAction.status.in_(OPEN), _abandoned(now))
+    query = select(StoredAction).where(StoredAction.id.in_(action_ids), takeable)
     with runtime.db.write() as session:
-        row = session.scalars(
-            select(StoredAction).where(StoredAction.id == action_id, takeable).with_for_update()
-        ).first()
-        if row is None or row.next_attempt_at > now:
-            return None
-        row.ambiguous = row.ambiguous or row.status == ActionStatus.RUNNING.value
-        row.status, row.attempts = ActionStatus.RUNNING.value, row.attempts + 1
-        row.lease_until, row.updated_at = now + RUN_LEASE, now
-        conversation = session.get(Conversation, row.conversation_id)
-        return Claimed(
-            row.id,
-            conversation.workspace if conversation else "",
-            row.conversation_id,
-            row.episode,
-            from_payload(row.payload),
-            row.attempts,
-            row.ambiguous,
-            row.dry_run,
-            conversation.state if conversation else None,
-            conversation.episode if conversation else 0,
-        )
+        rows = session.scalars(query.order_by(StoredAction.id).with_for_update())
+        return [_take(session, row, now) for row in rows if row.next_attempt_at <= now]
+
+
+def _take(session: Session, row: StoredAction, now: datetime) -> Claimed:
+    """Mark one row running (attempt + 1, run lease) and return what the run needs."""
+    row.ambiguous = row.ambiguous or row.status == ActionStatus.RUNNING.value
+    row.status, row.attempts = ActionStatus.RUNNING.value, row.attempts + 1
+    row.lease_until, row.updated_at = now + RUN_LEASE, now
+    conversation = session.get(Conversation, row.conversation_id)
+    return Claimed(
+        row.id,
+        conversation.workspace if conversation else "",
+        row.conversation_id,
+        row.episode,
+        from_payload(row.payload),
+        row.attempts,
+        row.ambiguous,
+        row.dry_run,
+        conversation.state if conversation else None,
+        conversation.episode if conversation else 0,
+    )
 
 
 def backoff(attempts: int, rng: random.Random | None = None) -> float:

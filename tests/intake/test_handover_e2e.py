@@ -342,11 +342,11 @@ def test_dry_run_records_the_exact_requests_and_sends_nothing(
     assert state["actions"][0]["requests"] == tag.requests
 
 
-def test_the_feeder_hands_due_actions_to_the_queue_once(
+def test_the_feeder_hands_a_conversations_actions_to_the_queue_once(
     backend: str, live: Runtime, slack: SlackFake
 ) -> None:
     process(live, "slack", escalating("slack"))  # queues its actions at once
-    assert helpers.pending(live, "run_action") == 4
+    assert helpers.pending(live, "run_actions") == 1  # one job runs the conversation's four
     assert outbox.feed(live) == 0  # handed over already: not enqueued twice
     while (job := live.huey.dequeue()) is not None:
         live.huey.execute(job)
@@ -408,3 +408,15 @@ def test_handoff_audit_shows_the_decision_and_each_action_attempt(
     assert "POST " in lines[2] and "chat.postMessage" in lines[2]
     missing = CliRunner().invoke(main, [*args, "--conversation", "C0:nope"], env=env)
     assert missing.exit_code == 2 and "no conversation acme/slack/C0:nope" in missing.output
+
+
+def test_one_job_runs_a_conversations_actions_in_order(
+    backend: str, live: Runtime, slack: SlackFake
+) -> None:
+    process(live, "slack", escalating("slack"))
+    ids = [row.id for row in actions(live)]
+    statuses = act.run_actions(live, ids)
+    assert [statuses[i] for i in ids] == ["done", "done", "skipped", "done"]
+    methods = [call.api_method for call in slack.calls()]
+    assert methods == ["reactions.add", "chat.getPermalink", "chat.postMessage", "chat.postMessage"]
+    assert act.run_actions(live, ids) == {}  # done: nothing is ours to run again
