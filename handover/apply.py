@@ -26,7 +26,7 @@ from handover import escalate
 from handover.conversations import customer_email, insert_messages, lock_conversation, transcript
 from handover.models import Conversation, StoredDecision, StoredMessage
 from handover.states import Cause, State, after_agent_reply, after_detection, after_hand_back
-from handover.transitions import transition
+from handover.transitions import start_episode, transition
 
 Detect = Callable[[Case], Decision]
 
@@ -180,9 +180,7 @@ def _hand_back(
     after = after_hand_back(State(conversation.state))
     reason = "the conversation was solved or closed"
     _record(session, applied, event_id, Cause.HAND_BACK, after, now, reason)
-    conversation.episode += 1
-    conversation.episode_started_at = closed_at
-    conversation.user_turns = 0
+    start_episode(conversation, closed_at)
     return True
 
 

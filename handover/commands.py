@@ -19,7 +19,7 @@ from handover.models import Conversation, StoredAction, StoredDecision
 from handover.observability import TRANSITIONS
 from handover.plan import Situation, plan_release
 from handover.states import Cause, State
-from handover.transitions import transition
+from handover.transitions import start_episode, transition
 
 
 def find_conversation(
@@ -51,9 +51,7 @@ def hand_back(session: Session, conversation: Conversation, who: str, now: datet
         return False
     row = _record(session, conversation, Cause.HAND_BACK, State.BOT, f"handed back by {who}", now)
     _release(session, conversation, row, now)
-    conversation.episode += 1
-    conversation.episode_started_at = now
-    conversation.user_turns = 0
+    start_episode(conversation, now)
     return True
 
 

@@ -51,3 +51,10 @@ def transition(
         session.flush()
         record_decision(session, conversation, row, None)
     return row
+
+
+def start_episode(conversation: Conversation, started_at: datetime) -> None:
+    """Begin the conversation's next episode (after a hand-back): detection starts afresh."""
+    conversation.episode += 1
+    conversation.episode_started_at = started_at
+    conversation.user_turns = 0
