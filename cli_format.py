@@ -102,12 +102,7 @@ def _actions_summary(model: Any) -> str:
     platforms = [p for p in ("zendesk", "intercom", "slack") if getattr(model.platforms, p)]
     if model.handover.dry_run:
         return f"actions: dry run on {', '.join(platforms) or '-'} (requests recorded, not sent)"
-    names = [
-        name
-        for p in platforms
-        for key in ("api_token", "access_token", "bot_token")
-        if (name := getattr(getattr(model.platforms, p), key, None))
-    ]
+    names = [name for p in platforms for _, name in getattr(model.platforms, p).api_secrets()]
     return (
         f"actions: live on {', '.join(platforms) or '-'}; "
         f"secrets it needs at run time: {', '.join(names) or '-'}"

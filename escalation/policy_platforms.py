@@ -84,6 +84,11 @@ class PlatformSettings(_Frozen):
     self_ids: tuple[str, ...] = ()
     """Handoff's own user / admin / bot ids: their events echo our actions and are dropped."""
     teammate_ids: tuple[str, ...] = ()
+
+    def api_secrets(self) -> list[tuple[str, str]]:
+        """The (key, secret NAME) pairs of the platform's API credentials that are set."""
+        return []
+
     """Human teammates (needed on Slack, where anyone can post): their replies are `agent`."""
 
 
@@ -106,6 +111,14 @@ class ZendeskSettings(PlatformSettings):
     api_token: SecretName | None = None
     sunshine: SunshineSettings | None = None
 
+    def api_secrets(self) -> list[tuple[str, str]]:
+        """The API token's NAME, and the Sunshine key's when configured."""
+        pairs = [("api_token", self.api_token)] if self.api_token else []
+        if self.sunshine is not None:
+            pairs.append(("sunshine.key_id", self.sunshine.key_id))
+            pairs.append(("sunshine.key_secret", self.sunshine.key_secret))
+        return pairs
+
 
 class IntercomSettings(PlatformSettings):
     """Intercom: the webhook settings plus API access (token NAME, acting admin, region)."""
@@ -116,6 +129,10 @@ class IntercomSettings(PlatformSettings):
     region: Literal["us", "eu", "au"] = "us"
     api_version: Text = "2.14"
 
+    def api_secrets(self) -> list[tuple[str, str]]:
+        """The access token's NAME when set."""
+        return [("access_token", self.access_token)] if self.access_token else []
+
 
 class SlackSettings(PlatformSettings):
     """Slack: the webhook settings plus the bot token NAME and the tag reaction."""
@@ -124,6 +141,10 @@ class SlackSettings(PlatformSettings):
     teammate_usergroups: tuple[str, ...] = ()
     """User groups (`S0…`) whose members are teammates too (needs `usergroups:read`)."""
     reaction: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_+-]+$")] = "rotating_light"
+
+    def api_secrets(self) -> list[tuple[str, str]]:
+        """The bot token's NAME when set."""
+        return [("bot_token", self.bot_token)] if self.bot_token else []
 
 
 class Platforms(_Frozen):

@@ -71,10 +71,11 @@ def _resolver(
     return secret
 
 
-def _setting(value: object, dry_run: bool, where: str) -> str:
+def _setting(value: object, dry_run: bool, where: str, placeholder: str = DRY) -> str:
+    """A required non-secret setting; `placeholder` stands in for it in dry run."""
     if value is None or value == "":
         if dry_run:
-            return DRY
+            return placeholder
         raise ClientUnavailable(f"{where} is not set (needed unless handover.dry_run)")
     return str(value)
 
@@ -93,7 +94,9 @@ def _zendesk(
             switchboard_target=sun.switchboard_target,
         )
     return ZendeskCredentials(
-        subdomain=settings.subdomain or ("handoff-dry-run" if dry_run else _missing("subdomain")),
+        subdomain=_setting(
+            settings.subdomain, dry_run, "platforms.zendesk.subdomain", "handoff-dry-run"
+        ),
         email=_setting(settings.api_email, dry_run, "platforms.zendesk.api_email"),
         token=secret("api_token", settings.api_token),
         sunshine=sunshine,
@@ -109,10 +112,6 @@ def _intercom(
         region=settings.region,
         api_version=settings.api_version,
     )
-
-
-def _missing(key: str) -> str:
-    raise ClientUnavailable(f"platforms.zendesk.{key} is not set (needed unless handover.dry_run)")
 
 
 class Clients:

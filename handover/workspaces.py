@@ -103,7 +103,7 @@ class Workspaces:
                 where = f"{name}: platforms.{platform}"
                 needed[settings.webhook_secret] = f"{where}.webhook_secret"
                 if not model.handover.dry_run:
-                    for key, secret_name in _api_secrets(settings):
+                    for key, secret_name in settings.api_secrets():
                         needed[secret_name] = f"{where}.{key}"
         return needed
 
@@ -121,19 +121,6 @@ class Workspaces:
         if not value:
             raise SecretMissing(f"secret {secret_name} is not set (environment or secrets file)")
         return Secret(secret_name, value)
-
-
-def _api_secrets(settings: PlatformSettings) -> list[tuple[str, str]]:
-    """The (key, secret NAME) pairs of a platform's API credentials that are set."""
-    keys = ("api_token", "access_token", "bot_token")
-    pairs = [(key, getattr(settings, key, None)) for key in keys]
-    sunshine = getattr(settings, "sunshine", None)
-    if sunshine is not None:
-        pairs += [
-            ("sunshine.key_id", sunshine.key_id),
-            ("sunshine.key_secret", sunshine.key_secret),
-        ]
-    return [(key, name) for key, name in pairs if name]
 
 
 def _read_secrets_file(path: Path | None) -> dict[str, str]:
