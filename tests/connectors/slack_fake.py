@@ -27,12 +27,14 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl
+
+import pytest
 
 FAKE_TS = "1700000000.000100"
 FAKE_TEAM = "T0FAKE"
@@ -270,3 +272,26 @@ class SlackFake:
             if queue:
                 return queue.popleft()
             return self._responses.get(request.api_method, CannedResponse())
+
+
+class ResponseUrls:
+    """Where the presses' `response_url` points: a loopback fake, never the internet."""
+
+    fake: SlackFake | None = None
+
+    @property
+    def url(self) -> str:
+        """The response URL of the module's fake."""
+        assert self.fake is not None, "use the response_urls fixture"
+        return f"http://127.0.0.1:{self.fake.port}/actions/T0/1/response"
+
+
+RESPONSE_URLS = ResponseUrls()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def response_urls() -> Iterator[SlackFake]:
+    """A module's presses answer through one loopback fake (import it to use it)."""
+    with SlackFake() as fake:
+        RESPONSE_URLS.fake = fake
+        yield fake

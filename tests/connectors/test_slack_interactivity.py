@@ -5,7 +5,6 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,32 +18,13 @@ from connectors.slack.interactivity import (
     button_press,
     handle_interactivity,
 )
-from tests.connectors.slack_fake import SlackFake
+from tests.connectors.slack_fake import RESPONSE_URLS, SlackFake, response_urls
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 CONVERSATION = "C0CUSTOMER:1700000000.000001"
 
 
-class _Responses:
-    """Where presses' `response_url` points: a loopback fake of Slack's response URLs."""
-
-    fake: SlackFake | None = None
-
-    @property
-    def response_url(self) -> str:
-        assert self.fake is not None
-        return f"http://127.0.0.1:{self.fake.port}/actions/T0/1/response"
-
-
-RESPONSES = _Responses()
-
-
-@pytest.fixture(autouse=True, scope="module")
-def response_urls() -> Iterator[SlackFake]:
-    """Presses answer through a loopback fake, never the internet."""
-    with SlackFake() as fake:
-        RESPONSES.fake = fake
-        yield fake
+__all__ = ["response_urls"]  # the imported autouse fixture (a loopback response URL)
 
 
 def block_actions(action_id: str = TAKE_ACTION_ID, value: str | None = None) -> dict[str, Any]:
@@ -74,7 +54,7 @@ def block_actions(action_id: str = TAKE_ACTION_ID, value: str | None = None) -> 
             "blocks": [],
         },
         "state": {"values": {}},
-        "response_url": RESPONSES.response_url,
+        "response_url": RESPONSE_URLS.url,
         "actions": [
             {
                 "type": "button",

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import redis
 from sqlalchemy import func, select
 
 from handover.models import Conversation, StoredDecision, StoredEvent, StoredMessage
@@ -48,6 +52,27 @@ def decisions(runtime: Runtime) -> list[StoredDecision]:
 def pending(runtime: Runtime, task: str = "process_event") -> int:
     """How many jobs of one task (default: `process_event`) wait in the queue."""
     return sum(1 for job in runtime.huey.pending() if type(job).__name__ == task)
+
+
+@contextmanager
+def queue_down(runtime: Runtime) -> Iterator[None]:
+    """Make the runtime's queue fail for real: its table gone, or Redis not reachable."""
+    storage = runtime.huey.storage
+    if runtime.settings.redis_url:
+        alive = storage.conn
+        dead = redis.ConnectionPool(**(storage.pool.connection_kwargs | {"port": 1}))
+        storage.conn = redis.Redis(connection_pool=dead)
+        try:
+            yield
+        finally:
+            storage.conn = alive
+        return
+    with sqlite3.connect(runtime.settings.queue_path) as connection:
+        connection.execute("DROP TABLE task")
+    try:
+        yield
+    finally:
+        storage.initialize_schema()
 
 
 __all__ = ["StoredDecision", "StoredEvent", "StoredMessage"]

@@ -3,15 +3,11 @@ to the queue exactly once per period, and a dead queue loses nothing."""
 
 from __future__ import annotations
 
-import sqlite3
 import statistics
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-import redis
 from prometheus_client import REGISTRY
 from structlog.testing import capture_logs
 
@@ -21,33 +17,13 @@ from handover.models import EventStatus, StoredEvent, utcnow
 from handover.runtime import Runtime
 from tests.intake import helpers
 from tests.intake.backends import delivery, fixture_body, wait_for
+from tests.intake.helpers import queue_down
 
 SLACK = fixture_body("slack", "message.channels")
 
 
 def counter(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
-
-
-@contextmanager
-def queue_down(runtime: Runtime) -> Iterator[None]:
-    """Make the runtime's queue fail for real: its table gone, or Redis not reachable."""
-    storage = runtime.huey.storage
-    if runtime.settings.redis_url:
-        alive = storage.conn
-        dead = redis.ConnectionPool(**(storage.pool.connection_kwargs | {"port": 1}))
-        storage.conn = redis.Redis(connection_pool=dead)
-        try:
-            yield
-        finally:
-            storage.conn = alive
-        return
-    with sqlite3.connect(runtime.settings.queue_path) as connection:
-        connection.execute("DROP TABLE task")
-    try:
-        yield
-    finally:
-        storage.initialize_schema()
 
 
 def test_a_delivery_is_stored_then_fed_to_the_queue_once(runtime: Runtime) -> None:

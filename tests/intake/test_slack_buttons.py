@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -26,7 +25,7 @@ from connectors.slack.blocks import HANDBACK_ACTION_ID, TAKE_ACTION_ID, button_v
 from handover import act
 from handover.models import ActionStatus, Conversation, StoredAction, StoredDecision
 from handover.runtime import Runtime
-from tests.connectors.slack_fake import SlackFake
+from tests.connectors.slack_fake import RESPONSE_URLS, SlackFake, response_urls
 from tests.intake.backends import SECRET_NAMES
 from tests.intake.flow import process, slack_message
 from tests.intake.handover_env import SECRETS, act_for_real
@@ -40,28 +39,6 @@ FORM = "application/x-www-form-urlencoded"
 URL = "/webhooks/slack/acme/interactivity"
 
 
-class _Responses:
-    """Where presses' `response_url` points: a loopback fake of Slack's response URLs."""
-
-    fake: SlackFake | None = None
-
-    @property
-    def response_url(self) -> str:
-        assert self.fake is not None
-        return f"http://127.0.0.1:{self.fake.port}/actions/T0/1/response"
-
-
-RESPONSES = _Responses()
-
-
-@pytest.fixture(autouse=True, scope="module")
-def response_urls() -> Iterator[SlackFake]:
-    """Presses answer through a loopback fake, never the internet."""
-    with SlackFake() as fake:
-        RESPONSES.fake = fake
-        yield fake
-
-
 @pytest.fixture
 def signing_secret(monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv(SECRET_NAMES["slack"], SIGNING_SECRET)
@@ -71,6 +48,9 @@ def signing_secret(monkeypatch: pytest.MonkeyPatch) -> str:
 @pytest.fixture
 def web(runtime: Runtime, signing_secret: str) -> FlaskClient:
     return create_app({RUNTIME: runtime}).test_client()
+
+
+__all__ = ["response_urls"]  # the imported autouse fixture (a loopback response URL)
 
 
 def block_actions(action_id: str, conversation_id: str = CONVERSATION) -> dict[str, Any]:
@@ -100,7 +80,7 @@ def block_actions(action_id: str, conversation_id: str = CONVERSATION) -> dict[s
             "blocks": [],
         },
         "state": {"values": {}},
-        "response_url": RESPONSES.response_url,
+        "response_url": RESPONSE_URLS.url,
         "actions": [
             {
                 "type": "button",

@@ -7,9 +7,7 @@ loops wait on, so every wait is recorded and moves the clock instead.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +20,7 @@ from handover.runtime import Backoff, Outage, Runtime, describe, url_passwords
 from tests.intake import helpers
 from tests.intake.backends import fixture_body
 from tests.intake.flow import ingest
+from tests.intake.helpers import queue_down
 
 PASSWORD = "hunter2"
 DOWN = f"Error 111 connecting to redis://:{PASSWORD}@10.0.0.7:6379/0. Connection refused."
@@ -192,27 +191,6 @@ def test_the_scheduler_backs_off_then_enqueues_the_periodic_jobs() -> None:
     assert outage_lines(logs, "queue") == ["warning queue.failed", "info queue.recovered"]
 
 
-@contextmanager
-def queue_unreachable(runtime: Runtime) -> Iterator[None]:
-    """Make the runtime's real queue fail: Redis on a closed port, or the SQLite table gone."""
-    storage = runtime.huey.storage
-    if runtime.settings.redis_url:
-        alive = storage.conn
-        dead = redis.ConnectionPool(**(storage.pool.connection_kwargs | {"port": 1}))
-        storage.conn = redis.Redis(connection_pool=dead)
-        try:
-            yield
-        finally:
-            storage.conn = alive
-        return
-    with sqlite3.connect(runtime.settings.queue_path) as connection:
-        connection.execute("DROP TABLE task")
-    try:
-        yield
-    finally:
-        storage.initialize_schema()
-
-
 def test_a_real_queue_outage_is_one_warning_then_one_recovery(
     runtime: Runtime, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -221,7 +199,7 @@ def test_a_real_queue_outage_is_one_warning_then_one_recovery(
     [(loop, _)] = consumer.worker_threads
     loop.stop_flag = clock
     with capture_logs() as logs, caplog.at_level(logging.DEBUG, logger="huey"):
-        with queue_unreachable(runtime):
+        with queue_down(runtime):
             for _ in range(5):
                 loop.loop()
         runtime.tasks.process_event(404)  # a job waits: the read after recovery returns at once
