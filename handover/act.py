@@ -1,12 +1,14 @@
-"""Running one outbox action through its platform's client: the `run_action` job.
+"""Running a conversation's outbox actions through its platform's client: `run_actions`.
 
-1. `outbox.claim` takes the row (attempt recorded and committed before sending);
+1. `outbox.claim_many` takes the rows that are ours, in id order, in one transaction
+   (attempts recorded and committed before sending);
 2. the conversation is checked: an episode that ended cancels the action, and routing
    (`assign`, `suspend`) is skipped once the team already has the conversation;
 3. after an ambiguous failure (a timeout or crash after sending) a `note` / `reply` is
    first looked for on the platform by its marker, and not posted again when found;
 4. the client performs it (`connectors/<platform>/client.py`, or its dry-run form);
-5. `finish` stores the outcome, an audit line, a metric and a log line.
+5. `finish_many` stores the outcomes with their audit lines in one transaction (only for
+   rows the run still owns), then counts and logs them.
 """
 
 from __future__ import annotations
